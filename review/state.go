@@ -1,0 +1,60 @@
+package review
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// MarkerPrefix opens the hidden state marker the sticky comment carries.
+// Anything that looks like it in model or PR text is stripped before
+// rendering, so only deep-review writes one.
+const MarkerPrefix = "<!-- deep-review:state "
+
+const markerSuffix = " -->"
+
+// maxMarkerBytes bounds the encoded state a parser will decode.
+const maxMarkerBytes = 256 << 10
+
+// EncodeState renders s as the hidden marker: an HTML comment holding the
+// state as base64 JSON, so no byte of it can close the comment early.
+func EncodeState(s State) string {
+	data, err := json.Marshal(s)
+	if err != nil {
+		// State holds only strings, ints and maps of them.
+		panic(fmt.Sprintf("encode state: %v", err))
+	}
+	return MarkerPrefix + base64.StdEncoding.EncodeToString(data) + markerSuffix
+}
+
+// ParseState finds the marker in a comment body and decodes it. It reports
+// false when the body has no marker; a marker that does not decode is an
+// error. Only the first marker counts.
+func ParseState(body string) (State, bool, error) {
+	i := strings.Index(body, MarkerPrefix)
+	if i < 0 {
+		return State{}, false, nil
+	}
+	rest := body[i+len(MarkerPrefix):]
+	j := strings.Index(rest, markerSuffix)
+	if j < 0 {
+		return State{}, true, fmt.Errorf("state marker is not closed")
+	}
+	enc := strings.TrimSpace(rest[:j])
+	if len(enc) > maxMarkerBytes {
+		return State{}, true, fmt.Errorf("state marker is %d bytes, more than %d", len(enc), maxMarkerBytes)
+	}
+	data, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return State{}, true, fmt.Errorf("state marker: %w", err)
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return State{}, true, fmt.Errorf("state marker: %w", err)
+	}
+	if s.Round < 1 {
+		return State{}, true, fmt.Errorf("state marker: round %d is not positive", s.Round)
+	}
+	return s, true, nil
+}
