@@ -58,3 +58,29 @@ func ParseState(body string) (State, bool, error) {
 	}
 	return s, true, nil
 }
+
+// StateOf is the state the report's sticky comment carries to the next
+// round: its round and head, and every finding's fingerprint with the ID,
+// first round and title it had.
+func StateOf(r *Report) State {
+	s := State{
+		Round:       r.Round,
+		HeadSHA:     r.PR.HeadSHA,
+		IDs:         map[string]string{},
+		FirstRounds: map[string]int{},
+		Titles:      map[string]string{},
+	}
+	for _, f := range r.Findings {
+		if f.Fingerprint == "" {
+			continue
+		}
+		s.Fingerprints = append(s.Fingerprints, f.Fingerprint)
+		s.IDs[f.Fingerprint] = f.ID
+		s.FirstRounds[f.Fingerprint] = f.FirstRound
+		s.Titles[f.Fingerprint] = f.Title
+		if f.Status == FindingDeclined {
+			s.Declined = append(s.Declined, f.Fingerprint)
+		}
+	}
+	return s
+}
