@@ -497,6 +497,8 @@ type State struct {
 	// FirstRounds maps a fingerprint to the round it first appeared in.
 	FirstRounds map[string]int `json:"first_rounds,omitempty"`
 	// Titles maps a fingerprint to its finding's title, for the addressed list.
-	Titles   map[string]string `json:"titles,omitempty"`
+	Titles map[string]string `json:"titles,omitempty"`
+	// Files maps a fingerprint to its finding's file.
+	Files    map[string]string `json:"files,omitempty"`
 	Declined []string          `json:"declined,omitempty"`
 }

@@ -69,6 +69,7 @@ func StateOf(r *Report) State {
 		IDs:         map[string]string{},
 		FirstRounds: map[string]int{},
 		Titles:      map[string]string{},
+		Files:       map[string]string{},
 	}
 	for _, f := range r.Findings {
 		if f.Fingerprint == "" {
@@ -78,6 +79,7 @@ func StateOf(r *Report) State {
 		s.IDs[f.Fingerprint] = f.ID
 		s.FirstRounds[f.Fingerprint] = f.FirstRound
 		s.Titles[f.Fingerprint] = f.Title
+		s.Files[f.Fingerprint] = f.File
 		if f.Status == FindingDeclined {
 			s.Declined = append(s.Declined, f.Fingerprint)
 		}

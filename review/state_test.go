@@ -1,0 +1,53 @@
+package review
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestStateRoundTripsThroughTheMarker(t *testing.T) {
+	want := State{Round: 3, HeadSHA: "abc", Fingerprints: []string{"f1"}, IDs: map[string]string{"f1": "I1"}, Declined: []string{"f1"}}
+	body := "## deep-review\n\nsome text --> with a closing arrow\n" + EncodeState(want) + "\n"
+	got, found, err := ParseState(body)
+	if err != nil || !found {
+		t.Fatalf("ParseState: found %v, err %v", found, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestParseStateRejectsBrokenMarkers(t *testing.T) {
+	tests := []struct {
+		name, body, err string
+	}{
+		{"unclosed", MarkerPrefix + "abc", "not closed"},
+		{"not base64", MarkerPrefix + "!!!" + " -->", "state marker"},
+		{"not json", MarkerPrefix + "bm90IGpzb24=" + " -->", "state marker"},
+		{"round zero", EncodeState(State{}), "round 0"},
+		{"too large", MarkerPrefix + strings.Repeat("A", maxMarkerBytes+4) + " -->", "more than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, found, err := ParseState(tt.body)
+			if !found || err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("found %v err %v, want found and an error with %q", found, err, tt.err)
+			}
+		})
+	}
+	if _, found, err := ParseState("no marker here"); found || err != nil {
+		t.Errorf("plain body: found %v err %v", found, err)
+	}
+}
+
+func TestStateOfCarriesIDsAndDeclined(t *testing.T) {
+	r := &Report{Round: 2, PR: PR{HeadSHA: "h"}, Findings: []Finding{
+		{ID: "I1", Title: "t1", File: "a.go", Fingerprint: "f1", FirstRound: 1, Status: FindingCarried},
+		{ID: "S1", Title: "t2", File: "b.go", Fingerprint: "f2", FirstRound: 2, Status: FindingDeclined},
+	}}
+	s := StateOf(r)
+	if s.Round != 2 || s.HeadSHA != "h" || s.IDs["f2"] != "S1" || s.Files["f1"] != "a.go" || !reflect.DeepEqual(s.Declined, []string{"f2"}) {
+		t.Errorf("state = %+v", s)
+	}
+}
