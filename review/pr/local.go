@@ -1,0 +1,428 @@
+// Package pr gathers a pull request into a review.PR: from local git alone
+// (Local) or from GitHub with the local checkout as the source of the diff
+// (GitHub). Every git command goes through review/git, so no user or system
+// git config is read and the checkout is always marked safe.
+package pr
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/git"
+)
+
+// LocalOptions says which local changes to gather.
+type LocalOptions struct {
+	// Dir is the checkout; "" is the current directory.
+	Dir string
+	// Base and Head are any revisions git understands (a branch, a tag,
+	// origin/main, a SHA). Both are required.
+	Base, Head string
+	Filters    Filters
+}
+
+// Local gathers the changes from the merge base of Base and Head to Head from
+// local git alone, with no network: the commits (oldest first), the changed
+// files, the unified diff (no size limit), the skipped files and the candidate
+// acknowledged limitations. Title and Author come from Head's commit; Repo
+// from the origin remote's URL, or else the directory's name. PR.Dir is the
+// repository's top-level directory, whatever it has checked out.
+func Local(ctx context.Context, opts LocalOptions) (*review.PR, error) {
+	m, err := newMatcher(opts.Filters)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := openRepo(ctx, opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Base == "" {
+		return nil, errors.New("the base revision is empty; pass --base with a branch, tag or SHA, e.g. --base origin/main")
+	}
+	if opts.Head == "" {
+		return nil, errors.New("the head revision is empty; pass --head with a branch, tag or SHA, e.g. --head HEAD")
+	}
+	base, err := resolve(ctx, repo, "--base", opts.Base)
+	if err != nil {
+		return nil, err
+	}
+	head, err := resolve(ctx, repo, "--head", opts.Head)
+	if err != nil {
+		return nil, err
+	}
+	g, err := gatherGit(ctx, repo, base, head, m, true)
+	if err != nil {
+		return nil, err
+	}
+	p := &review.PR{
+		Repo:    repoName(ctx, repo),
+		BaseRef: opts.Base,
+		HeadRef: opts.Head,
+		BaseSHA: base,
+		HeadSHA: head,
+		Dir:     repo.Dir,
+	}
+	g.fill(p)
+	out, err := repo.Output(ctx, "log", "-1", "--no-show-signature", "--format=%s%x00%an", head)
+	if err != nil {
+		return nil, fmt.Errorf("read head commit %s: %w", head, err)
+	}
+	p.Title, p.Author, _ = strings.Cut(out, "\x00")
+	return p, nil
+}
+
+// openRepo finds the top-level directory of the checkout at dir.
+func openRepo(ctx context.Context, dir string) (git.Repo, error) {
+	if dir == "" {
+		dir = "."
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return git.Repo{}, fmt.Errorf("checkout %s: %w", dir, err)
+	}
+	repo := git.Repo{Dir: abs}
+	top, err := repo.Output(ctx, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return git.Repo{}, fmt.Errorf("%s is not a git checkout; pass --dir with the repository's path: %w", abs, err)
+	}
+	if top != "" && top != abs {
+		repo.Dir = top
+	}
+	return repo, nil
+}
+
+// resolve turns a revision into a commit SHA, or says how to fix it.
+func resolve(ctx context.Context, repo git.Repo, flag, ref string) (string, error) {
+	sha, err := repo.Output(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
+	if err != nil || sha == "" {
+		return "", fmt.Errorf("%s %s: not a commit in %s; fetch it (git fetch origin %s) or pass a SHA", flag, ref, repo.Dir, ref)
+	}
+	return sha, nil
+}
+
+// gitResult is what local git says about base..head.
+type gitResult struct {
+	mergeBase   string
+	commits     []review.Commit
+	files       []review.ChangedFile
+	skipped     []review.SkippedFile
+	diff        string
+	limitations []review.Limitation
+}
+
+func (g *gitResult) fill(p *review.PR) {
+	p.MergeBase = g.mergeBase
+	if g.commits != nil {
+		p.Commits = g.commits
+	}
+	p.Files = g.files
+	p.Skipped = g.skipped
+	p.Diff = g.diff
+	p.Limitations = g.limitations
+}
+
+// diffArgs make every diff the same whatever the repository's own config
+// says: standard prefixes, no external or textconv drivers, renames found.
+var diffArgs = []string{"diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-relative",
+	"--src-prefix=a/", "--dst-prefix=b/", "--find-renames"}
+
+func diffCmd(extra ...string) []string {
+	return append(append([]string(nil), diffArgs...), extra...)
+}
+
+// gatherGit reads everything about base..head from the repository. Both SHAs
+// must be present. With commits false the commit list is left nil.
+func gatherGit(ctx context.Context, repo git.Repo, base, head string, m *matcher, commits bool) (*gitResult, error) {
+	mb, err := repo.Output(ctx, "merge-base", base, head)
+	if err != nil || mb == "" {
+		return nil, fmt.Errorf("no merge base between base %s and head %s in %s; the histories are unrelated or the clone is too shallow (git fetch --unshallow): %w", short(base), short(head), repo.Dir, err)
+	}
+	g := &gitResult{mergeBase: mb}
+	if commits {
+		if g.commits, err = commitRange(ctx, repo, mb, head); err != nil {
+			return nil, err
+		}
+	}
+	if g.files, err = changedFiles(ctx, repo, mb, head); err != nil {
+		return nil, err
+	}
+	skip := map[string]string{}
+	var check []review.ChangedFile
+	for _, f := range g.files {
+		if why := m.skip(f.Path); why != "" {
+			skip[f.Path] = why
+		} else if m.defaults && !f.Binary {
+			check = append(check, f)
+		}
+	}
+	if len(check) > 0 {
+		gen, err := generatedFiles(ctx, repo, mb, head, check)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range gen {
+			skip[name] = generatedReason
+		}
+	}
+	kept := g.files[:0:0]
+	for _, f := range g.files {
+		if why, ok := skip[f.Path]; ok {
+			g.skipped = append(g.skipped, review.SkippedFile{Path: f.Path, Reason: why})
+			continue
+		}
+		kept = append(kept, f)
+	}
+	g.files = kept
+
+	raw, err := repo.Run(ctx, diffCmd(mb, head)...)
+	if err != nil {
+		return nil, fmt.Errorf("diff %s..%s: %w", short(mb), short(head), err)
+	}
+	g.diff, g.limitations = filterDiff(string(raw), skip)
+	return g, nil
+}
+
+// filterDiff drops the parts of diff about skipped paths and collects the
+// candidate limitations of the rest.
+func filterDiff(diff string, skip map[string]string) (string, []review.Limitation) {
+	var b strings.Builder
+	b.Grow(len(diff))
+	var lims []review.Limitation
+	for _, part := range splitDiff(diff) {
+		if _, ok := skip[part.name()]; ok && part.file != nil {
+			continue
+		}
+		b.WriteString(part.text)
+		lims = append(lims, limitations(part.file)...)
+	}
+	return b.String(), lims
+}
+
+// commitRange lists the commits of from..to, oldest first.
+func commitRange(ctx context.Context, repo git.Repo, from, to string) ([]review.Commit, error) {
+	out, err := repo.Run(ctx, "log", "--no-show-signature", "--no-color", "--reverse", "--format=%H%x00%s", from+".."+to)
+	if err != nil {
+		return nil, fmt.Errorf("list commits %s..%s: %w", short(from), short(to), err)
+	}
+	commits := []review.Commit{}
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		sha, subject, ok := strings.Cut(line, "\x00")
+		if !ok {
+			continue
+		}
+		commits = append(commits, review.Commit{SHA: sha, Subject: subject})
+	}
+	return commits, nil
+}
+
+// changedFiles lists the files of from..to with their status, line counts,
+// binary flag and rename source, in git's order.
+func changedFiles(ctx context.Context, repo git.Repo, from, to string) ([]review.ChangedFile, error) {
+	ns, err := repo.Run(ctx, diffCmd("--name-status", "-z", from, to)...)
+	if err != nil {
+		return nil, fmt.Errorf("list changed files %s..%s: %w", short(from), short(to), err)
+	}
+	num, err := repo.Run(ctx, diffCmd("--numstat", "-z", from, to)...)
+	if err != nil {
+		return nil, fmt.Errorf("count changed lines %s..%s: %w", short(from), short(to), err)
+	}
+	files, err := parseNameStatus(ns)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := parseNumstat(num)
+	if err != nil {
+		return nil, err
+	}
+	for i := range files {
+		c, ok := counts[files[i].Path]
+		if !ok {
+			continue
+		}
+		files[i].Additions, files[i].Deletions, files[i].Binary = c.add, c.del, c.binary
+	}
+	return files, nil
+}
+
+// parseNameStatus parses `git diff --name-status -z`.
+func parseNameStatus(out []byte) ([]review.ChangedFile, error) {
+	tok := splitZ(out)
+	files := []review.ChangedFile{}
+	for i := 0; i < len(tok); {
+		st := tok[i]
+		if st == "" || i+1 >= len(tok) {
+			return nil, fmt.Errorf("parse git name-status: unexpected %q", st)
+		}
+		switch st[0] {
+		case 'R', 'C':
+			if i+2 >= len(tok) {
+				return nil, fmt.Errorf("parse git name-status: %s without a new path", st)
+			}
+			status := "renamed"
+			if st[0] == 'C' {
+				status = "copied"
+			}
+			files = append(files, review.ChangedFile{Path: tok[i+2], OldPath: tok[i+1], Status: status})
+			i += 3
+			continue
+		case 'A':
+			files = append(files, review.ChangedFile{Path: tok[i+1], Status: "added"})
+		case 'D':
+			files = append(files, review.ChangedFile{Path: tok[i+1], Status: "removed"})
+		default: // M, T (type change), U, X
+			files = append(files, review.ChangedFile{Path: tok[i+1], Status: "modified"})
+		}
+		i += 2
+	}
+	return files, nil
+}
+
+type lineCount struct {
+	add, del int
+	binary   bool
+}
+
+// parseNumstat parses `git diff --numstat -z`, keyed by the new path.
+func parseNumstat(out []byte) (map[string]lineCount, error) {
+	tok := splitZ(out)
+	counts := map[string]lineCount{}
+	for i := 0; i < len(tok); i++ {
+		fields := strings.SplitN(tok[i], "\t", 3)
+		if len(fields) != 3 {
+			return nil, fmt.Errorf("parse git numstat: unexpected %q", tok[i])
+		}
+		name := fields[2]
+		if name == "" { // a rename: old and new path follow
+			if i+2 >= len(tok) {
+				return nil, fmt.Errorf("parse git numstat: rename without paths")
+			}
+			name = tok[i+2]
+			i += 2
+		}
+		var c lineCount
+		if fields[0] == "-" && fields[1] == "-" {
+			c.binary = true
+		} else {
+			c.add, _ = strconv.Atoi(fields[0])
+			c.del, _ = strconv.Atoi(fields[1])
+		}
+		counts[name] = c
+	}
+	return counts, nil
+}
+
+func splitZ(out []byte) []string {
+	out = bytes.TrimSuffix(out, []byte{0})
+	if len(out) == 0 {
+		return nil
+	}
+	return strings.Split(string(out), "\x00")
+}
+
+// grepBatch bounds the paths given to one git grep.
+const grepBatch = 200
+
+// generatedFiles returns the files whose first lines carry the
+// "Code generated ... DO NOT EDIT" marker: at head, or at the merge base for
+// removed files. It reads with git grep, one process per batch of paths.
+func generatedFiles(ctx context.Context, repo git.Repo, mb, head string, files []review.ChangedFile) ([]string, error) {
+	byRev := map[string][]string{}
+	for _, f := range files {
+		rev := head
+		if f.Status == "removed" {
+			rev = mb
+		}
+		byRev[rev] = append(byRev[rev], f.Path)
+	}
+	var gen []string
+	for _, rev := range []string{head, mb} {
+		paths := byRev[rev]
+		for len(paths) > 0 {
+			n := min(len(paths), grepBatch)
+			batch := paths[:n]
+			paths = paths[n:]
+			args := []string{"grep", "--no-color", "-I", "-n", "-z", "-m", "1", "--basic-regexp",
+				"-e", "Code generated .* DO NOT EDIT", rev, "--"}
+			for _, p := range batch {
+				args = append(args, ":(literal)"+p)
+			}
+			out, err := repo.Run(ctx, args...)
+			if err != nil {
+				if git.ExitCode(err) == 1 { // no match
+					continue
+				}
+				return nil, fmt.Errorf("look for generated files at %s: %w", short(rev), err)
+			}
+			for _, line := range strings.Split(string(out), "\n") {
+				parts := strings.SplitN(line, "\x00", 3)
+				if len(parts) < 3 {
+					continue
+				}
+				n, err := strconv.Atoi(parts[1])
+				if err != nil || n > generatedLines {
+					continue
+				}
+				gen = append(gen, strings.TrimPrefix(parts[0], rev+":"))
+			}
+		}
+	}
+	return gen, nil
+}
+
+// repoName names the repository after its origin remote ("owner/name"), or
+// after its directory when it has none.
+func repoName(ctx context.Context, repo git.Repo) string {
+	u, err := repo.Output(ctx, "config", "--get", "remote.origin.url")
+	if err == nil {
+		if name := nameFromURL(u); name != "" {
+			return name
+		}
+	}
+	return filepath.Base(repo.Dir)
+}
+
+// nameFromURL turns a remote URL into "owner/name": https, ssh and scp-like
+// URLs give their last two path elements, local paths their last one. Any
+// credentials in the URL are dropped.
+func nameFromURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	var p string
+	local := false
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
+		p = u.Path
+		local = u.Scheme == "file"
+	} else if i := strings.Index(raw, ":"); i > 1 && !strings.Contains(raw[:i], "/") {
+		p = raw[i+1:] // git@host:owner/name.git
+	} else {
+		p = raw
+		local = true
+	}
+	p = strings.TrimSuffix(strings.Trim(p, "/"), ".git")
+	p = strings.TrimSuffix(p, "/")
+	if p == "" {
+		return ""
+	}
+	parts := strings.Split(p, "/")
+	if local || len(parts) < 2 {
+		return path.Base(p)
+	}
+	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
