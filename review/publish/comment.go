@@ -1,0 +1,183 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/deepreview/deep-review/review"
+)
+
+// maxCommentPages bounds the listing of a pull request's comments
+// (100 per page).
+const maxCommentPages = 100
+
+// shorterBudget is the character budget asked of ShorterComment after GitHub
+// rejected a body of n characters: 60,000, or three quarters of n when n
+// is already below that (GitHub then counts differently than we do).
+func shorterBudget(n int) int {
+	const budget = 60000
+	if n <= budget {
+		return n * 3 / 4
+	}
+	return budget
+}
+
+// publishComment writes the sticky comment and records the outcome.
+func (r *run) publishComment(ctx context.Context) {
+	in := r.in
+	switch {
+	case !in.Options.Comment:
+		r.skip("sticky comment: the comment input is false")
+		return
+	case in.Number <= 0:
+		r.skip("sticky comment: there is no pull request")
+		return
+	case r.p.GitHub == nil:
+		r.skip("sticky comment: no GitHub token (set the github-token input)")
+		return
+	case in.Owner == "" || in.Repo == "":
+		r.attempted++
+		r.problem(fmt.Sprintf("sticky comment on #%d: the repository owner or name is empty", in.Number))
+		return
+	}
+	r.attempted++
+	url, err := r.stickyComment(ctx)
+	if err != nil {
+		r.problem(fmt.Sprintf("sticky comment on %s/%s#%d: %v", in.Owner, in.Repo, in.Number, err))
+		return
+	}
+	r.res.CommentURL = url
+	r.done("Sticky comment: " + url)
+}
+
+// stickyComment edits the newest comment of ours in place, or creates one,
+// and then deletes older comments of ours. Ours means written by BotLogin
+// and holding the state marker. It returns the comment's html_url.
+func (r *run) stickyComment(ctx context.Context) (string, error) {
+	ours, err := r.ourComments(ctx)
+	if err != nil {
+		return "", err
+	}
+	var newest *github.IssueComment
+	if len(ours) > 0 {
+		newest = ours[len(ours)-1]
+	}
+	body := string(r.in.Comment)
+	c, err := r.writeComment(ctx, newest, body)
+	if err != nil && tooLong(err) && r.in.ShorterComment != nil {
+		budget := shorterBudget(utf8.RuneCountInString(body))
+		r.logf("GitHub rejected the comment as too long (%d characters); rendering it again in at most %d", utf8.RuneCountInString(body), budget)
+		body = string(r.in.ShorterComment(budget))
+		c, err = r.writeComment(ctx, newest, body)
+		if err == nil {
+			r.notes = append(r.notes, fmt.Sprintf("- The comment was too long for GitHub and was rendered again in at most %d characters", budget))
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, old := range ours[:max(len(ours)-1, 0)] {
+		id := old.GetID()
+		err := r.github(ctx, fmt.Sprintf("delete duplicate comment %d", id), true, func(ctx context.Context) error {
+			_, err := r.p.GitHub.Issues.DeleteComment(ctx, r.in.Owner, r.in.Repo, id)
+			return err
+		})
+		if err != nil {
+			r.problem(fmt.Sprintf("sticky comment: %v", err))
+			continue
+		}
+		r.logf("deleted duplicate comment %d", id)
+	}
+	return c.GetHTMLURL(), nil
+}
+
+// ourComments lists the pull request's comments and keeps ours, oldest first.
+func (r *run) ourComments(ctx context.Context) ([]*github.IssueComment, error) {
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	var ours []*github.IssueComment
+	for page := 0; ; page++ {
+		if page == maxCommentPages {
+			r.logf("stopped listing comments after %d pages", page)
+			break
+		}
+		var cs []*github.IssueComment
+		var resp *github.Response
+		err := r.github(ctx, "list comments", false, func(ctx context.Context) error {
+			var err error
+			cs, resp, err = r.p.GitHub.Issues.ListComments(ctx, r.in.Owner, r.in.Repo, r.in.Number, opts)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if strings.Contains(c.GetBody(), review.MarkerPrefix) && strings.EqualFold(c.GetUser().GetLogin(), r.in.BotLogin) {
+				ours = append(ours, c)
+			}
+		}
+		if resp == nil || resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	sort.SliceStable(ours, func(i, j int) bool {
+		a, b := ours[i].GetCreatedAt().Time, ours[j].GetCreatedAt().Time
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return ours[i].GetID() < ours[j].GetID()
+	})
+	return ours, nil
+}
+
+// writeComment edits c in place, or creates a comment when c is nil.
+func (r *run) writeComment(ctx context.Context, c *github.IssueComment, body string) (*github.IssueComment, error) {
+	var out *github.IssueComment
+	if c == nil {
+		err := r.github(ctx, "create comment", true, func(ctx context.Context) error {
+			var err error
+			out, _, err = r.p.GitHub.Issues.CreateComment(ctx, r.in.Owner, r.in.Repo, r.in.Number, &github.IssueComment{Body: github.String(body)})
+			return err
+		})
+		if err == nil {
+			r.logf("created comment %d", out.GetID())
+		}
+		return out, err
+	}
+	id := c.GetID()
+	err := r.github(ctx, fmt.Sprintf("edit comment %d", id), true, func(ctx context.Context) error {
+		var err error
+		out, _, err = r.p.GitHub.Issues.EditComment(ctx, r.in.Owner, r.in.Repo, id, &github.IssueComment{Body: github.String(body)})
+		return err
+	})
+	if err == nil {
+		r.logf("edited comment %d", id)
+	}
+	return out, err
+}
+
+// tooLong reports whether err is GitHub's 422 for a comment body over the
+// limit: {"message":"Validation Failed","errors":[{"field":"body",
+// "message":"body is too long (maximum is 65536 characters)",...}]}.
+func tooLong(err error) bool {
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil || er.Response.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	if strings.Contains(strings.ToLower(er.Message), "too long") {
+		return true
+	}
+	for _, e := range er.Errors {
+		if strings.Contains(strings.ToLower(e.Message), "too long") {
+			return true
+		}
+	}
+	return false
+}
