@@ -1,0 +1,355 @@
+// Package anthropic is the llm.Model adapter for Anthropic's Messages API,
+// through the official SDK (github.com/anthropics/anthropic-sdk-go/v2).
+package anthropic
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	sdk "github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/anthropics/anthropic-sdk-go/v2/packages/param"
+
+	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/llm"
+)
+
+// Defaults used when a Config field is zero.
+const (
+	// DefaultMaxRetries is how many times a request is retried. The SDK
+	// retries connection errors and the statuses 408, 409, 429 and 5xx,
+	// including Anthropic's 529 overloaded_error, with exponential backoff
+	// that honours Retry-After and retry-after-ms, and obeys x-should-retry.
+	DefaultMaxRetries = 4
+	// DefaultMaxOutputTokens bounds a reply when neither the request nor the
+	// config does. Thinking counts against it.
+	DefaultMaxOutputTokens = 32000
+	// DefaultRequestTimeout bounds one attempt. Setting it also lets the SDK
+	// send large max_tokens without streaming.
+	DefaultRequestTimeout = 10 * time.Minute
+)
+
+// Config configures one Anthropic model. Only APIKey and Model are required.
+type Config struct {
+	// Model is the model id, e.g. claude-opus-5-5.
+	Model string
+	// Effort is "", low, medium, high or xhigh. When set, adaptive thinking
+	// is on and output_config.effort carries it.
+	Effort string
+	// APIKey authenticates; it is never logged or recorded.
+	APIKey string
+	// BaseURL is the API root (no /v1); empty means the public API.
+	BaseURL string
+	// HTTPClient sends the requests; nil means http.DefaultClient's
+	// behaviour through the SDK.
+	HTTPClient *http.Client
+	// MaxRetries: 0 means DefaultMaxRetries, negative means none.
+	MaxRetries int
+	// MaxOutputTokens applies when a request sets none; 0 means
+	// DefaultMaxOutputTokens.
+	MaxOutputTokens int64
+	// RequestTimeout bounds each attempt; 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+}
+
+// Model is an llm.Model for one Anthropic model. It keeps no conversation
+// state: every Turn sends the whole conversation, which keeps a byte-stable
+// prefix (tools, system, earlier messages) for the prompt cache.
+type Model struct {
+	client    sdk.Client
+	model     string
+	effort    string
+	maxTokens int64
+}
+
+// New returns the adapter for cfg. The SDK reads no environment variable:
+// key and base URL come only from cfg.
+func New(cfg Config) (*Model, error) {
+	if cfg.Model == "" {
+		return nil, errors.New("anthropic: the model is empty")
+	}
+	if cfg.APIKey == "" {
+		return nil, fmt.Errorf("anthropic:%s: no API key", cfg.Model)
+	}
+	retries := cfg.MaxRetries
+	if retries == 0 {
+		retries = DefaultMaxRetries
+	}
+	if retries < 0 {
+		retries = 0
+	}
+	timeout := cfg.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	maxTokens := cfg.MaxOutputTokens
+	if maxTokens <= 0 {
+		maxTokens = DefaultMaxOutputTokens
+	}
+	opts := []option.RequestOption{
+		option.WithoutEnvironmentDefaults(),
+		option.WithAPIKey(cfg.APIKey),
+		option.WithMaxRetries(retries),
+		option.WithRequestTimeout(timeout),
+	}
+	if cfg.BaseURL != "" {
+		opts = append(opts, option.WithBaseURL(cfg.BaseURL))
+	}
+	if cfg.HTTPClient != nil {
+		opts = append(opts, option.WithHTTPClient(cfg.HTTPClient))
+	}
+	return &Model{client: sdk.NewClient(opts...), model: cfg.Model, effort: cfg.Effort, maxTokens: maxTokens}, nil
+}
+
+// Identity names the model.
+func (m *Model) Identity() llm.Identity {
+	return llm.Identity{Provider: llm.ProviderAnthropic, Model: m.model, Effort: m.effort}
+}
+
+// Turn sends the conversation and returns the assistant's reply. The reply's
+// Opaque holds its content blocks (thinking with signatures included) as
+// request params, and is sent back verbatim when the message comes back in
+// a later request.
+func (m *Model) Turn(ctx context.Context, req llm.Request) (*llm.Response, error) {
+	params, err := m.params(req)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := m.client.Messages.New(ctx, params)
+	if err != nil {
+		return nil, m.wrap(err)
+	}
+	return response(msg)
+}
+
+// params builds the request. Everything before the newest message is
+// encoded the same way on every turn, so consecutive requests share a
+// byte-identical prefix; the top-level cache_control puts the automatic
+// breakpoint on the last block, and the system block carries its own.
+func (m *Model) params(req llm.Request) (sdk.MessageNewParams, error) {
+	maxTokens := req.MaxOutputTokens
+	if maxTokens <= 0 {
+		maxTokens = m.maxTokens
+	}
+	p := sdk.MessageNewParams{
+		Model:        sdk.Model(m.model),
+		MaxTokens:    maxTokens,
+		CacheControl: sdk.NewCacheControlEphemeralParam(),
+	}
+	if req.System != "" {
+		p.System = []sdk.TextBlockParam{{Text: req.System, CacheControl: sdk.NewCacheControlEphemeralParam()}}
+	}
+	for _, t := range req.Tools {
+		schema := t.Schema
+		if len(schema) == 0 {
+			schema = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		tool := sdk.ToolParam{
+			Name:        t.Name,
+			InputSchema: param.Override[sdk.ToolInputSchemaParam](schema),
+		}
+		if t.Description != "" {
+			tool.Description = sdk.String(t.Description)
+		}
+		p.Tools = append(p.Tools, sdk.ToolUnionParam{OfTool: &tool})
+	}
+	forced := false
+	switch req.ToolChoice.Mode {
+	case "", llm.ChoiceAuto:
+	case llm.ChoiceRequired:
+		p.ToolChoice = sdk.ToolChoiceUnionParam{OfAny: &sdk.ToolChoiceAnyParam{}}
+		forced = true
+	case llm.ChoiceTool:
+		if req.ToolChoice.Name == "" {
+			return p, errors.New("anthropic: tool choice \"tool\" names no tool")
+		}
+		p.ToolChoice = sdk.ToolChoiceParamOfTool(req.ToolChoice.Name)
+		forced = true
+	default:
+		return p, fmt.Errorf("anthropic: unknown tool choice mode %q; use auto, required or tool", req.ToolChoice.Mode)
+	}
+	if m.effort != "" {
+		p.OutputConfig = sdk.OutputConfigParam{Effort: sdk.OutputConfigEffort(m.effort)}
+		if forced {
+			// The API refuses forced tool use with thinking on.
+			p.Thinking = sdk.ThinkingConfigParamUnion{OfDisabled: ptr(sdk.NewThinkingConfigDisabledParam())}
+		} else {
+			p.Thinking = sdk.ThinkingConfigParamUnion{OfAdaptive: &sdk.ThinkingConfigAdaptiveParam{}}
+		}
+	}
+	for i, msg := range req.Messages {
+		mp, err := messageParam(msg)
+		if err != nil {
+			return p, fmt.Errorf("anthropic: message %d: %w", i+1, err)
+		}
+		p.Messages = append(p.Messages, mp)
+	}
+	return p, nil
+}
+
+// messageParam encodes one message. Tool results come first in a user
+// message, all of them in the one message, as the API requires.
+func messageParam(msg llm.Message) (sdk.MessageParam, error) {
+	switch msg.Role {
+	case llm.User:
+		var blocks []sdk.ContentBlockParamUnion
+		for _, r := range msg.ToolResults {
+			if r.CallID == "" {
+				return sdk.MessageParam{}, fmt.Errorf("tool result for %s has no call id", r.Name)
+			}
+			if r.Content == "" {
+				// The API refuses empty text blocks; a result may have no content.
+				b := sdk.ToolResultBlockParam{ToolUseID: r.CallID}
+				if r.IsError {
+					b.IsError = sdk.Bool(true)
+				}
+				blocks = append(blocks, sdk.ContentBlockParamUnion{OfToolResult: &b})
+				continue
+			}
+			blocks = append(blocks, sdk.NewToolResultBlock(r.CallID, r.Content, r.IsError))
+		}
+		if msg.Text != "" {
+			blocks = append(blocks, sdk.NewTextBlock(msg.Text))
+		}
+		if len(blocks) == 0 {
+			return sdk.MessageParam{}, errors.New("user message has neither text nor tool results")
+		}
+		return sdk.NewUserMessage(blocks...), nil
+	case llm.Assistant:
+		if len(msg.Opaque) > 0 {
+			var raw []json.RawMessage
+			if err := json.Unmarshal(msg.Opaque, &raw); err == nil && len(raw) > 0 {
+				blocks := make([]sdk.ContentBlockParamUnion, len(raw))
+				for i, b := range raw {
+					blocks[i] = param.Override[sdk.ContentBlockParamUnion](b)
+				}
+				return sdk.NewAssistantMessage(blocks...), nil
+			}
+			// Opaque state from another provider: rebuild from the
+			// neutral fields instead.
+		}
+		var blocks []sdk.ContentBlockParamUnion
+		if msg.Text != "" {
+			blocks = append(blocks, sdk.NewTextBlock(msg.Text))
+		}
+		for _, c := range msg.ToolCalls {
+			args := c.Arguments
+			if len(args) == 0 {
+				args = json.RawMessage(`{}`)
+			}
+			blocks = append(blocks, sdk.NewToolUseBlock(c.ID, args, c.Name))
+		}
+		if len(blocks) == 0 {
+			return sdk.MessageParam{}, errors.New("assistant message has neither text nor tool calls")
+		}
+		return sdk.NewAssistantMessage(blocks...), nil
+	default:
+		return sdk.MessageParam{}, fmt.Errorf("unknown role %q", msg.Role)
+	}
+}
+
+// response maps the API's message to the neutral one.
+func response(msg *sdk.Message) (*llm.Response, error) {
+	out := llm.Message{Role: llm.Assistant}
+	var text []string
+	blocks := make([]json.RawMessage, 0, len(msg.Content))
+	for _, b := range msg.Content {
+		switch b.Type {
+		case "text":
+			text = append(text, b.Text)
+		case "tool_use":
+			args := b.Input
+			if len(args) == 0 {
+				args = json.RawMessage(`{}`)
+			}
+			out.ToolCalls = append(out.ToolCalls, llm.ToolCall{ID: b.ID, Name: b.Name, Arguments: append(json.RawMessage(nil), args...)})
+		}
+		raw, err := json.Marshal(b.ToParam())
+		if err != nil {
+			return nil, fmt.Errorf("anthropic: encode %s block: %w", b.Type, err)
+		}
+		blocks = append(blocks, raw)
+	}
+	out.Text = strings.Join(text, "")
+	if len(blocks) > 0 {
+		opaque, err := json.Marshal(blocks)
+		if err != nil {
+			return nil, fmt.Errorf("anthropic: encode content: %w", err)
+		}
+		out.Opaque = opaque
+	}
+	u := msg.Usage
+	return &llm.Response{
+		Message: out,
+		Usage: review.Tokens{
+			Input:       u.InputTokens,
+			CachedInput: u.CacheReadInputTokens,
+			CacheWrite:  u.CacheCreationInputTokens,
+			Output:      u.OutputTokens,
+			Reasoning:   u.OutputTokensDetails.ThinkingTokens,
+		},
+		Stop: stop(msg.StopReason, len(out.ToolCalls) > 0),
+	}, nil
+}
+
+func stop(r sdk.StopReason, calls bool) string {
+	switch r {
+	case "end_turn", "stop_sequence":
+		if calls {
+			return llm.StopToolUse
+		}
+		return llm.StopEndTurn
+	case "tool_use":
+		return llm.StopToolUse
+	case "max_tokens", "model_context_window_exceeded":
+		return llm.StopMaxTokens
+	case "refusal":
+		return llm.StopRefusal
+	default:
+		if calls {
+			return llm.StopToolUse
+		}
+		return llm.StopOther
+	}
+}
+
+// wrap puts the provider's message, error type and request id in front,
+// keeping the SDK error for errors.As.
+func (m *Model) wrap(err error) error {
+	var apiErr *sdk.Error
+	if errors.As(err, &apiErr) {
+		msg := apiErr.Message
+		if msg == "" {
+			msg = http.StatusText(apiErr.StatusCode)
+		}
+		s := fmt.Sprintf("anthropic:%s: %d", m.model, apiErr.StatusCode)
+		if t := apiErr.Type(); t != "" {
+			s += " " + string(t)
+		}
+		s += ": " + msg
+		if apiErr.RequestID != "" {
+			s += " (request id " + apiErr.RequestID + ")"
+		}
+		return &Error{msg: s, err: err}
+	}
+	return fmt.Errorf("anthropic:%s: %w", m.model, err)
+}
+
+// Error is an API error with the provider's message and request id in its
+// text. Unwrap gives the SDK's *anthropic.Error.
+type Error struct {
+	msg string
+	err error
+}
+
+func (e *Error) Error() string { return e.msg }
+
+// Unwrap returns the SDK error.
+func (e *Error) Unwrap() error { return e.err }
+
+func ptr[T any](v T) *T { return &v }
