@@ -1,0 +1,815 @@
+package agent
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/git"
+)
+
+// Bounds of the repository tools. Each tool's output stays under these; when
+// it is cut, the result says so and how to ask for the rest.
+const (
+	maxReadBytes     = 40_000  // read_file and show_base output per call
+	maxLineBytes     = 2_000   // one line of read_file or show_base
+	maxFileBytes     = 2 << 20 // larger files get a summary, not bytes
+	maxGrepMatches   = 200     // grep result lines
+	maxGrepLineBytes = 300     // the text of one grep match
+	maxGrepBytes     = 40_000  // grep output
+	maxListFiles     = 1_000   // list_files entries
+	maxLogCommits    = 30      // git_log commits
+	maxBlameBytes    = 40_000  // git_blame output
+	maxDiffBytes     = 60_000  // diff output
+)
+
+// Tool names.
+const (
+	ToolReadFile = "read_file"
+	ToolGrep     = "grep"
+	ToolList     = "list_files"
+	ToolGitLog   = "git_log"
+	ToolBlame    = "git_blame"
+	ToolShowBase = "show_base"
+	ToolDiff     = "diff"
+	ToolSubmit   = "submit_review"
+)
+
+// repo is the state the repository tools share for one pull request.
+type repo struct {
+	pr  *review.PR
+	git git.Repo
+
+	coOnce sync.Once
+	co     *checkout
+	coErr  error
+
+	prOnce    sync.Once
+	prCommits map[string]bool
+}
+
+func (r *repo) checkout() (*checkout, error) {
+	r.coOnce.Do(func() { r.co, r.coErr = newCheckout(r.pr.Dir) })
+	return r.co, r.coErr
+}
+
+// head is the revision the history tools read.
+func (r *repo) head() string {
+	if r.pr.HeadSHA != "" {
+		return r.pr.HeadSHA
+	}
+	return "HEAD"
+}
+
+// commits is the set of full SHAs of this PR's commits: merge base..head,
+// and the commits the PR lists.
+func (r *repo) commits(ctx context.Context) map[string]bool {
+	r.prOnce.Do(func() {
+		set := map[string]bool{}
+		for _, c := range r.pr.Commits {
+			set[c.SHA] = true
+		}
+		if r.pr.MergeBase != "" {
+			out, err := r.git.Output(ctx, "rev-list", r.pr.MergeBase+".."+r.head())
+			if err == nil {
+				for _, s := range strings.Fields(out) {
+					set[s] = true
+				}
+			}
+		}
+		r.prCommits = set
+	})
+	return r.prCommits
+}
+
+func (r *repo) isPRCommit(ctx context.Context, sha string) bool {
+	set := r.commits(ctx)
+	if set[sha] {
+		return true
+	}
+	if len(sha) < 40 {
+		return false
+	}
+	for s := range set {
+		if len(s) >= 7 && len(s) < len(sha) && strings.HasPrefix(sha, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// gitErr turns a failed git command into a result the model reads when git
+// refused the request (a path not in a commit, a line range past the end),
+// and keeps every other failure an error that aborts the run.
+func gitErr(ctx context.Context, tool string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var ge *git.Error
+	if errors.As(err, &ge) {
+		msg := strings.TrimSpace(ge.Stderr)
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		msg = strings.TrimPrefix(msg, "fatal: ")
+		if msg == "" {
+			msg = "git failed"
+		}
+		return Retry("%s: %s", tool, msg)
+	}
+	return fmt.Errorf("%s: %w", tool, err)
+}
+
+// RepoTools are the read-only tools over the pull request's checkout
+// (pr.Dir) and history: read_file, grep, list_files, git_log, git_blame,
+// show_base and diff, in that order. Every path is confined to the checkout.
+// The tools may be shared by several loops on the same PR.
+func RepoTools(pr *review.PR) []Tool {
+	r := &repo{pr: pr, git: git.Repo{Dir: pr.Dir}}
+	return []Tool{r.readFileTool(), r.grepTool(), r.listFilesTool(), r.gitLogTool(), r.blameTool(), r.showBaseTool(), r.diffTool()}
+}
+
+// ReadFileParams are read_file's arguments.
+type ReadFileParams struct {
+	Path  string `json:"path"`
+	Start *int   `json:"start"`
+	End   *int   `json:"end"`
+}
+
+func (r *repo) readFileTool() Tool {
+	return NewTool(ToolReadFile,
+		"Read a file of the checkout at the PR head, with line numbers. start and end are 1-based and inclusive; null reads from the first line or to the last. Long output is cut with a note saying which lines to ask for next.",
+		map[string]Field{
+			"path":  {Description: "Path relative to the repository root, e.g. src/main.go."},
+			"start": {Description: "First line to read (1-based), or null for the first line."},
+			"end":   {Description: "Last line to read (inclusive), or null for the last line."},
+		},
+		func(ctx context.Context, p ReadFileParams) (string, error) {
+			co, err := r.checkout()
+			if err != nil {
+				return "", err
+			}
+			f, info, err := co.open(p.Path)
+			if err != nil {
+				return "", err
+			}
+			defer f.Close()
+			if info.binary {
+				return fmt.Sprintf("%s is a binary file (%d bytes); its content is not shown.", info.rel, info.size), nil
+			}
+			if info.size > maxFileBytes {
+				return fmt.Sprintf("%s is a large file (%d bytes, over the %d-byte limit); its content is not shown. It is likely generated or data: review what produces it instead.", info.rel, info.size, maxFileBytes), nil
+			}
+			data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+			if err != nil {
+				return "", Retry("%s cannot be read: %s", info.rel, describeFSError(err))
+			}
+			return numberLines(info.rel, data, p.Start, p.End)
+		})
+}
+
+// splitLines splits text into lines without their newlines; a final newline
+// does not start another line.
+func splitLines(data []byte) []string {
+	if len(data) == 0 {
+		return nil
+	}
+	s := strings.TrimSuffix(string(data), "\n")
+	return strings.Split(s, "\n")
+}
+
+// numberLines renders lines start..end of data with their numbers, cut at
+// maxReadBytes with a note naming the lines left.
+func numberLines(name string, data []byte, start, end *int) (string, error) {
+	lines := splitLines(data)
+	n := len(lines)
+	if n == 0 {
+		return fmt.Sprintf("%s is empty.", name), nil
+	}
+	s, e, err := lineRange(name, n, start, end)
+	if err != nil {
+		return "", err
+	}
+	width := max(4, len(strconv.Itoa(e)))
+	var b strings.Builder
+	for i := s; i <= e; i++ {
+		line := strings.TrimSuffix(lines[i-1], "\r")
+		if len(line) > maxLineBytes {
+			line = cutUTF8(line, maxLineBytes) + fmt.Sprintf(" [... %d more bytes on this line]", len(line)-maxLineBytes)
+		}
+		row := fmt.Sprintf("%*d\t%s\n", width, i, line)
+		if b.Len()+len(row) > maxReadBytes && i > s {
+			fmt.Fprintf(&b, "[cut at %d bytes; ask for lines %d-%d]\n", b.Len(), i, e)
+			return b.String(), nil
+		}
+		b.WriteString(row)
+	}
+	if s > 1 || e < n {
+		fmt.Fprintf(&b, "[lines %d-%d of %d]\n", s, e, n)
+	}
+	return b.String(), nil
+}
+
+// lineRange resolves a 1-based inclusive range against a file of n lines.
+func lineRange(name string, n int, start, end *int) (int, int, error) {
+	s, e := 1, n
+	if start != nil {
+		s = *start
+	}
+	if end != nil {
+		e = *end
+	}
+	if s < 1 {
+		return 0, 0, Retry("start is %d; lines are numbered from 1", s)
+	}
+	if end != nil && e < s {
+		return 0, 0, Retry("end %d is before start %d", e, s)
+	}
+	if s > n {
+		return 0, 0, Retry("start %d is past the end: %s has %d lines", s, name, n)
+	}
+	return s, min(e, n), nil
+}
+
+// cutUTF8 cuts s to at most n bytes without splitting a character.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// GrepParams are grep's arguments.
+type GrepParams struct {
+	Pattern string  `json:"pattern"`
+	Glob    *string `json:"glob"`
+}
+
+func (r *repo) grepTool() Tool {
+	return NewTool(ToolGrep,
+		"Search the files tracked at the PR head for a regular expression (RE2 syntax; use (?i) for case-insensitive). Prints path:line:text for each matching line, at most 200. Binary and very large files are skipped.",
+		map[string]Field{
+			"pattern": {Description: "RE2 regular expression matched against each line."},
+			"glob":    {Description: "Only search paths matching this glob (** crosses directories, e.g. src/**/*.go; a glob without / also matches file names anywhere, e.g. *.go), or null for every file."},
+		},
+		func(ctx context.Context, p GrepParams) (string, error) {
+			if p.Pattern == "" {
+				return "", Retry("pattern is empty; give a regular expression")
+			}
+			re, err := regexp.Compile(p.Pattern)
+			if err != nil {
+				return "", Retry("pattern %q is not a valid RE2 regular expression: %v", p.Pattern, err)
+			}
+			files, err := r.trackedFiles(ctx, p.Glob)
+			if err != nil {
+				return "", err
+			}
+			co, err := r.checkout()
+			if err != nil {
+				return "", err
+			}
+			var b strings.Builder
+			matches, skipped := 0, 0
+			for _, name := range files {
+				if err := ctx.Err(); err != nil {
+					return "", err
+				}
+				more, s, err := grepFile(co, name, re, &b, &matches)
+				if err != nil {
+					return "", err
+				}
+				skipped += s
+				if !more {
+					fmt.Fprintf(&b, "[stopped after %d matches; narrow the pattern or the glob]\n", matches)
+					break
+				}
+			}
+			if matches == 0 {
+				fmt.Fprintf(&b, "No matches for %q in %d files.\n", p.Pattern, len(files))
+			}
+			if skipped > 0 {
+				fmt.Fprintf(&b, "[%d files skipped: binary, too large, or links out of the repository]\n", skipped)
+			}
+			return b.String(), nil
+		})
+}
+
+// grepFile appends name's matching lines to b. It reports whether the search
+// may go on (false once the caps are reached) and 1 when it skipped the file.
+func grepFile(co *checkout, name string, re *regexp.Regexp, b *strings.Builder, matches *int) (bool, int, error) {
+	f, info, err := co.open(name)
+	if err != nil {
+		if IsToolError(err) {
+			return true, 1, nil
+		}
+		return false, 0, err
+	}
+	defer f.Close()
+	if info.binary || info.size > maxFileBytes {
+		return true, 1, nil
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), maxFileBytes+1)
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Text()
+		if !re.MatchString(text) {
+			continue
+		}
+		if *matches >= maxGrepMatches {
+			return false, 0, nil
+		}
+		text = strings.TrimSuffix(text, "\r")
+		if len(text) > maxGrepLineBytes {
+			text = cutUTF8(text, maxGrepLineBytes) + " [...]"
+		}
+		row := fmt.Sprintf("%s:%d:%s\n", info.rel, line, text)
+		if b.Len()+len(row) > maxGrepBytes {
+			return false, 0, nil
+		}
+		b.WriteString(row)
+		*matches++
+	}
+	return true, 0, nil
+}
+
+// trackedFiles lists the files git tracks in the checkout, sorted, keeping
+// those that match glob when it is set.
+func (r *repo) trackedFiles(ctx context.Context, glob *string) ([]string, error) {
+	g := ""
+	if glob != nil {
+		g = strings.TrimPrefix(strings.TrimSpace(*glob), "./")
+		if g != "" && !doublestar.ValidatePattern(g) {
+			return nil, Retry("glob %q is not a valid pattern", *glob)
+		}
+	}
+	out, err := r.git.Run(ctx, "ls-files", "-z")
+	if err != nil {
+		return nil, gitErr(ctx, "list files", err)
+	}
+	var files []string
+	for _, name := range strings.Split(string(out), "\x00") {
+		if name == "" || (g != "" && !matchGlob(g, name)) {
+			continue
+		}
+		files = append(files, name)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// matchGlob matches a doublestar glob against a slash path; a glob without a
+// slash also matches the path's last element, as .gitignore does.
+func matchGlob(glob, name string) bool {
+	if doublestar.MatchUnvalidated(glob, name) {
+		return true
+	}
+	if !strings.Contains(glob, "/") {
+		base := name[strings.LastIndexByte(name, '/')+1:]
+		return doublestar.MatchUnvalidated(glob, base)
+	}
+	return false
+}
+
+// ListFilesParams are list_files' arguments.
+type ListFilesParams struct {
+	Glob *string `json:"glob"`
+}
+
+func (r *repo) listFilesTool() Tool {
+	return NewTool(ToolList,
+		"List the files tracked at the PR head, sorted, at most 1000.",
+		map[string]Field{
+			"glob": {Description: "Only list paths matching this glob (** crosses directories, e.g. src/**/*.go; a glob without / also matches file names anywhere), or null for every file."},
+		},
+		func(ctx context.Context, p ListFilesParams) (string, error) {
+			files, err := r.trackedFiles(ctx, p.Glob)
+			if err != nil {
+				return "", err
+			}
+			if len(files) == 0 {
+				if p.Glob != nil && *p.Glob != "" {
+					return fmt.Sprintf("No tracked files match %q.", *p.Glob), nil
+				}
+				return "The repository tracks no files.", nil
+			}
+			var b strings.Builder
+			for i, f := range files {
+				if i == maxListFiles {
+					fmt.Fprintf(&b, "[%d more files not shown; narrow the glob]\n", len(files)-maxListFiles)
+					break
+				}
+				b.WriteString(f)
+				b.WriteByte('\n')
+			}
+			return b.String(), nil
+		})
+}
+
+// GitLogParams are git_log's arguments.
+type GitLogParams struct {
+	Path *string `json:"path"`
+}
+
+func (r *repo) gitLogTool() Tool {
+	return NewTool(ToolGitLog,
+		"Recent commits reachable from the PR head (at most 30, newest first): short SHA, date, author, subject. Commits of this PR are marked [PR].",
+		map[string]Field{
+			"path": {Description: "Only commits touching this path (a file or directory relative to the repository root), or null for all."},
+		},
+		func(ctx context.Context, p GitLogParams) (string, error) {
+			args := []string{"log", "-n", strconv.Itoa(maxLogCommits + 1), "--date=short", "--format=%H%x09%h%x09%ad%x09%an%x09%s", r.head(), "--"}
+			what := "the history"
+			if p.Path != nil && strings.TrimSpace(*p.Path) != "" {
+				rel, err := cleanPath(*p.Path)
+				if err != nil {
+					return "", err
+				}
+				args = append(args, ":(literal)"+rel)
+				what = rel
+			}
+			out, err := r.git.Output(ctx, args...)
+			if err != nil {
+				return "", gitErr(ctx, ToolGitLog, err)
+			}
+			if out == "" {
+				return fmt.Sprintf("No commits touch %s at the head.", what), nil
+			}
+			var b strings.Builder
+			for i, line := range strings.Split(out, "\n") {
+				if i == maxLogCommits {
+					fmt.Fprintf(&b, "[older commits not shown]\n")
+					break
+				}
+				f := strings.SplitN(line, "\t", 5)
+				if len(f) < 5 {
+					continue
+				}
+				mark := "    "
+				if r.isPRCommit(ctx, f[0]) {
+					mark = "[PR]"
+				}
+				fmt.Fprintf(&b, "%s %s %s %s: %s\n", mark, f[1], f[2], f[3], f[4])
+			}
+			return b.String(), nil
+		})
+}
+
+// BlameParams are git_blame's arguments.
+type BlameParams struct {
+	Path  string `json:"path"`
+	Start *int   `json:"start"`
+	End   *int   `json:"end"`
+}
+
+func (r *repo) blameTool() Tool {
+	return NewTool(ToolBlame,
+		"git blame at the PR head: for each line, the commit, date and author that last changed it. Lines from this PR's commits (merge base..head) are marked [PR]; unmarked lines predate the PR, so a problem on them is pre-existing, not a regression.",
+		map[string]Field{
+			"path":  {Description: "File path relative to the repository root."},
+			"start": {Description: "First line (1-based), or null for the first line."},
+			"end":   {Description: "Last line (inclusive), or null for the last line."},
+		},
+		func(ctx context.Context, p BlameParams) (string, error) {
+			rel, err := cleanPath(p.Path)
+			if err != nil {
+				return "", err
+			}
+			args := []string{"blame", "--porcelain"}
+			if p.Start != nil || p.End != nil {
+				s, e := 1, 0
+				if p.Start != nil {
+					s = *p.Start
+				}
+				if s < 1 {
+					return "", Retry("start is %d; lines are numbered from 1", s)
+				}
+				rng := strconv.Itoa(s) + ","
+				if p.End != nil {
+					e = *p.End
+					if e < s {
+						return "", Retry("end %d is before start %d", e, s)
+					}
+					rng += strconv.Itoa(e)
+				}
+				args = append(args, "-L", rng)
+			}
+			args = append(args, r.head(), "--", rel)
+			out, err := r.git.Run(ctx, args...)
+			if err != nil {
+				return "", gitErr(ctx, ToolBlame, err)
+			}
+			return r.formatBlame(ctx, rel, out)
+		})
+}
+
+type blameInfo struct {
+	author string
+	date   string
+}
+
+// formatBlame renders git blame --porcelain output one line per source
+// line, marking the lines whose commit is one of the PR's.
+func (r *repo) formatBlame(ctx context.Context, rel string, out []byte) (string, error) {
+	infos := map[string]*blameInfo{}
+	var b strings.Builder
+	mb := r.pr.MergeBase
+	if len(mb) > 7 {
+		mb = mb[:7]
+	}
+	if mb == "" {
+		mb = "unknown"
+	}
+	fmt.Fprintf(&b, "Blame of %s at the head. [PR] marks lines from this PR's commits (merge base %s..head); unmarked lines predate the PR.\n", rel, mb)
+	var sha string
+	var final int
+	lines := 0
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), maxFileBytes+1)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "\t") {
+			text := line[1:]
+			if strings.IndexByte(text, 0) >= 0 {
+				return fmt.Sprintf("%s is a binary file; blame is not shown.", rel), nil
+			}
+			if len(text) > maxLineBytes {
+				text = cutUTF8(text, maxLineBytes) + " [...]"
+			}
+			info := infos[sha]
+			if info == nil {
+				info = &blameInfo{}
+			}
+			mark := "    "
+			if r.isPRCommit(ctx, sha) {
+				mark = "[PR]"
+			}
+			short := sha
+			if len(short) > 8 {
+				short = short[:8]
+			}
+			row := fmt.Sprintf("%s %5d %s %s %s\t%s\n", mark, final, short, info.date, info.author, text)
+			if b.Len()+len(row) > maxBlameBytes && lines > 0 {
+				fmt.Fprintf(&b, "[cut at %d bytes; ask for lines from %d]\n", b.Len(), final)
+				return b.String(), nil
+			}
+			b.WriteString(row)
+			lines++
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) >= 3 && isHex(f[0]) && len(f[0]) >= 40 {
+			sha = f[0]
+			final, _ = strconv.Atoi(f[2])
+			if infos[sha] == nil {
+				infos[sha] = &blameInfo{}
+			}
+			continue
+		}
+		key, val, _ := strings.Cut(line, " ")
+		if info := infos[sha]; info != nil {
+			switch key {
+			case "author":
+				info.author = val
+			case "author-time":
+				if t, err := strconv.ParseInt(val, 10, 64); err == nil {
+					info.date = time.Unix(t, 0).UTC().Format("2006-01-02")
+				}
+			}
+		}
+	}
+	if lines == 0 {
+		return fmt.Sprintf("%s is empty at the head.", rel), nil
+	}
+	return b.String(), nil
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ShowBaseParams are show_base's arguments.
+type ShowBaseParams struct {
+	Path string `json:"path"`
+}
+
+func (r *repo) showBaseTool() Tool {
+	return NewTool(ToolShowBase,
+		"Show a file as it was at the merge base (before this PR), with line numbers, or say that the PR adds it.",
+		map[string]Field{
+			"path": {Description: "File path relative to the repository root."},
+		},
+		func(ctx context.Context, p ShowBaseParams) (string, error) {
+			rel, err := cleanPath(p.Path)
+			if err != nil {
+				return "", err
+			}
+			mb := r.pr.MergeBase
+			if mb == "" {
+				return "", Retry("the merge base is unknown in this run, so show_base cannot answer; use git_log and git_blame instead")
+			}
+			obj := mb + ":" + rel
+			typ, err := r.git.Output(ctx, "cat-file", "-t", obj)
+			if err != nil {
+				if ctx.Err() != nil {
+					return "", ctx.Err()
+				}
+				for _, f := range r.pr.Files {
+					if f.Path == rel && f.OldPath != "" && f.OldPath != rel {
+						return fmt.Sprintf("%s does not exist at the merge base: this PR renames it from %s; call show_base with that path.", rel, f.OldPath), nil
+					}
+				}
+				return fmt.Sprintf("%s is new in this PR: it does not exist at the merge base %s.", rel, short(mb)), nil
+			}
+			if typ != "blob" {
+				return "", Retry("%s is a %s at the merge base, not a file", rel, typ)
+			}
+			size, err := r.git.Output(ctx, "cat-file", "-s", obj)
+			if err != nil {
+				return "", gitErr(ctx, ToolShowBase, err)
+			}
+			if n, _ := strconv.ParseInt(size, 10, 64); n > maxFileBytes {
+				return fmt.Sprintf("%s at the merge base is a large file (%d bytes); its content is not shown.", rel, n), nil
+			}
+			data, err := r.git.Run(ctx, "cat-file", "blob", obj)
+			if err != nil {
+				return "", gitErr(ctx, ToolShowBase, err)
+			}
+			if isBinary(data[:min(len(data), 8000)]) {
+				return fmt.Sprintf("%s at the merge base is a binary file (%d bytes); its content is not shown.", rel, len(data)), nil
+			}
+			text, err := numberLines(rel, data, nil, nil)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s at the merge base %s:\n%s", rel, short(mb), text), nil
+		})
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// DiffParams are diff's arguments.
+type DiffParams struct {
+	Path *string `json:"path"`
+}
+
+func (r *repo) diffTool() Tool {
+	return NewTool(ToolDiff,
+		"The PR's unified diff from the merge base to the head, whole or for one path. Long output is cut with a note.",
+		map[string]Field{
+			"path": {Description: "Only the diff of this file (its new or old path), or null for the whole diff."},
+		},
+		func(ctx context.Context, p DiffParams) (string, error) {
+			diff := r.pr.Diff
+			if p.Path == nil || strings.TrimSpace(*p.Path) == "" {
+				if diff == "" {
+					return "The PR's diff is empty.", nil
+				}
+				return capText(diff, maxDiffBytes, fmt.Sprintf("the diff has %d bytes over %d files; call diff with one path", len(diff), len(splitDiff(diff)))), nil
+			}
+			rel, err := cleanPath(*p.Path)
+			if err != nil {
+				return "", err
+			}
+			files := splitDiff(diff)
+			for _, f := range files {
+				if f.touches(rel) {
+					return capText(f.text, maxDiffBytes, "read the file with read_file for the rest"), nil
+				}
+			}
+			names := make([]string, 0, len(files))
+			for i, f := range files {
+				if i == 30 {
+					names = append(names, fmt.Sprintf("and %d more", len(files)-30))
+					break
+				}
+				names = append(names, f.name)
+			}
+			if len(names) == 0 {
+				return "", Retry("%s is not changed by this PR; the diff is empty", rel)
+			}
+			return "", Retry("%s is not changed by this PR; the changed files are: %s", rel, strings.Join(names, ", "))
+		})
+}
+
+// capText cuts s at n bytes on a line boundary and says so.
+func capText(s string, n int, hint string) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:n], '\n') + 1
+	if cut == 0 {
+		cut = len(cutUTF8(s, n))
+	}
+	return s[:cut] + fmt.Sprintf("\n[cut at %d bytes; %s]\n", cut, hint)
+}
+
+// fileDiff is one file's part of a unified diff.
+type fileDiff struct {
+	name  string   // the new path, or the old one for a deletion
+	paths []string // every path the part names
+	text  string
+}
+
+func (f fileDiff) touches(p string) bool {
+	for _, q := range f.paths {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// splitDiff cuts a git diff into its files at each "diff --git" line.
+func splitDiff(diff string) []fileDiff {
+	var files []fileDiff
+	var cur *fileDiff
+	var b strings.Builder
+	flush := func() {
+		if cur != nil {
+			cur.text = b.String()
+			files = append(files, *cur)
+		}
+		b.Reset()
+	}
+	for _, line := range strings.SplitAfter(diff, "\n") {
+		if strings.HasPrefix(line, "diff --git ") {
+			flush()
+			cur = &fileDiff{}
+			header := strings.TrimSuffix(line, "\n")
+			if a, bp, ok := splitGitHeader(strings.TrimPrefix(header, "diff --git ")); ok {
+				cur.paths = append(cur.paths, a, bp)
+				cur.name = bp
+			}
+		}
+		if cur != nil {
+			t := strings.TrimSuffix(line, "\n")
+			for _, pre := range []string{"--- a/", "+++ b/", "rename from ", "rename to ", "copy from ", "copy to "} {
+				if strings.HasPrefix(t, pre) {
+					p := unquote(strings.TrimPrefix(t, pre))
+					cur.paths = append(cur.paths, p)
+					if cur.name == "" || pre == "+++ b/" {
+						cur.name = p
+					}
+				}
+			}
+			b.WriteString(line)
+		}
+	}
+	flush()
+	return files
+}
+
+// splitGitHeader splits "a/X b/Y" when X and Y are the same path or plainly
+// unquoted without " b/" inside them.
+func splitGitHeader(s string) (string, string, bool) {
+	if strings.HasPrefix(s, `"`) {
+		return "", "", false
+	}
+	s = strings.TrimPrefix(s, "a/")
+	// For an unrenamed file the two halves are equal: "X b/X".
+	if n := len(s); n%2 == 1 {
+		half := (n - 3) / 2
+		if half > 0 && s[half:half+3] == " b/" && s[:half] == s[half+3:] {
+			return s[:half], s[half+3:], true
+		}
+	}
+	if a, bp, ok := strings.Cut(s, " b/"); ok {
+		return a, bp, true
+	}
+	return "", "", false
+}
+
+func unquote(s string) string {
+	if strings.HasPrefix(s, `"`) {
+		if u, err := strconv.Unquote(s); err == nil {
+			s = u
+		}
+		s = strings.TrimPrefix(strings.TrimPrefix(s, "a/"), "b/")
+	}
+	return strings.TrimSuffix(s, "\t")
+}
