@@ -18,6 +18,8 @@ type Session struct {
 	// Label says how the turns came about: "recorded" for a Recorder's
 	// capture of a live model, "scripted" for turns a person wrote.
 	Label string `json:"label"`
+	// Note says who wrote a scripted session and why.
+	Note  string `json:"note,omitempty"`
 	Turns []Turn `json:"turns"`
 }
 
