@@ -1,0 +1,87 @@
+package git
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// newRepo makes a repository with one commit of a.txt and returns it with
+// that commit's SHA.
+func newRepo(t *testing.T) (Repo, string) {
+	t.Helper()
+	ctx := context.Background()
+	r := Repo{Dir: t.TempDir(), Env: []string{
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
+	}}
+	if _, err := r.Run(ctx, "-c", "init.defaultBranch=main", "init", "-q"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Dir, "a.txt"), []byte("one\ntwo\nthree\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, "add", "a.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, "commit", "-q", "-m", "first"); err != nil {
+		t.Fatal(err)
+	}
+	sha, err := r.Output(ctx, "rev-parse", "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, sha
+}
+
+func TestTreeReadsTheCommitNotTheWorkingTree(t *testing.T) {
+	r, sha := newRepo(t)
+	if err := os.WriteFile(filepath.Join(r.Dir, "a.txt"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Tree{Repo: r, Rev: sha}.ReadFile("a.txt")
+	if err != nil || string(got) != "one\ntwo\nthree\n" {
+		t.Errorf("ReadFile = %q, %v; want the committed text", got, err)
+	}
+	for _, p := range []string{"../x", "/etc/passwd", ".git/config", "missing.txt"} {
+		if _, err := (Tree{Repo: r, Rev: sha}).ReadFile(p); err == nil {
+			t.Errorf("ReadFile(%q) succeeded, want an error", p)
+		}
+	}
+}
+
+func TestCheckPatchUsesAScratchIndex(t *testing.T) {
+	r, sha := newRepo(t)
+	ctx := context.Background()
+	good := "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+2\n three\n"
+	bad := "--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n one\n-zwei\n+2\n three\n"
+	if err := r.CheckPatch(ctx, sha, good); err != nil {
+		t.Errorf("good patch: %v", err)
+	}
+	err := r.CheckPatch(ctx, sha, bad)
+	if err == nil || !strings.Contains(err.Error(), "patch failed") {
+		t.Errorf("bad patch: err = %v, want patch failed", err)
+	}
+	status, _ := r.Output(ctx, "status", "--porcelain")
+	data, _ := os.ReadFile(filepath.Join(r.Dir, "a.txt"))
+	if status != "" || string(data) != "one\ntwo\nthree\n" {
+		t.Errorf("the checkout changed: status %q, a.txt %q", status, data)
+	}
+}
+
+func TestRunReportsGitsError(t *testing.T) {
+	r, _ := newRepo(t)
+	_, err := r.Run(context.Background(), "rev-parse", "--verify", "nope^{commit}")
+	var ge *Error
+	if err == nil || !strings.Contains(err.Error(), "git rev-parse") {
+		t.Fatalf("err = %v", err)
+	}
+	if e, ok := err.(*Error); ok {
+		ge = e
+	}
+	if ge == nil || ExitCode(err) != 128 {
+		t.Errorf("err = %#v, want *Error with exit code 128", err)
+	}
+}
