@@ -1,0 +1,514 @@
+package pr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/git"
+)
+
+// DefaultBotLogin is the login GITHUB_TOKEN's comments are written by.
+const DefaultBotLogin = "github-actions[bot]"
+
+// API limits GitHub documents for pull requests.
+const (
+	// MaxAPICommits is how many commits the commits endpoint lists at most.
+	MaxAPICommits = 250
+	// MaxAPIFiles is how many files the files endpoint lists at most.
+	MaxAPIFiles = 3000
+)
+
+// perPage is the page size of every listing.
+const perPage = 100
+
+// maxCommentPages bounds the listing of comments (10,000 comments).
+const maxCommentPages = 100
+
+// GitHubOptions says which pull request to gather and how to reach it.
+type GitHubOptions struct {
+	// Token authenticates the API calls and git fetches; it is sent only to
+	// the API's and the clone URL's hosts and never written to disk.
+	Token string
+	// APIURL is the REST API ("" is https://api.github.com; anything else is
+	// GitHub Enterprise Server, e.g. https://ghe.example.com/api/v3).
+	APIURL string
+	// GraphQLURL is the GraphQL endpoint; "" derives it from APIURL.
+	GraphQLURL string
+	// HTTPClient makes every API request; nil is a new http.Client.
+	HTTPClient *http.Client
+
+	Owner, Repo string
+	Number      int
+
+	// Dir is a local checkout of the repository. "" makes a partial clone
+	// (--filter=blob:none) into a new directory under CloneDir, which the
+	// caller removes (it is PR.Dir); with NoClone the diff comes from the API.
+	Dir      string
+	CloneDir string
+	NoClone  bool
+	// CloneURL is where missing commits are fetched from; "" is the base
+	// repository's clone URL as the API gives it.
+	CloneURL string
+
+	// BotLogin is the login our sticky comment must be written by ("" is
+	// github-actions[bot]).
+	BotLogin string
+	Filters  Filters
+
+	// Logf receives progress notes and fallbacks worth telling the user
+	// (never a secret); nil discards them.
+	Logf func(format string, args ...any)
+	// Sleep waits out rate limits; nil sleeps for real.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// GitHub gathers a pull request from GitHub: its metadata and commits from
+// the API, the diff and changed files from local git (Dir, fetching missing
+// commits with the token, or a partial clone), the API's diff only when git
+// cannot be used, earlier comments by people with their threads' resolution,
+// and the previous round's state from our sticky comment. Commits beyond the
+// API's 250 come from local git; files beyond the API's 3,000 need a
+// checkout. Whatever it falls back on is told through Logf.
+func GitHub(ctx context.Context, opts GitHubOptions) (*review.PR, error) {
+	if opts.Owner == "" || opts.Repo == "" {
+		return nil, fmt.Errorf("repository %q/%q is incomplete; pass --repo OWNER/NAME", opts.Owner, opts.Repo)
+	}
+	if opts.Number <= 0 {
+		return nil, fmt.Errorf("pull request number %d is not positive; pass --pr N", opts.Number)
+	}
+	m, err := newMatcher(opts.Filters)
+	if err != nil {
+		return nil, err
+	}
+	gqlURL := opts.GraphQLURL
+	if gqlURL == "" {
+		gqlURL = GraphQLURL(opts.APIURL)
+	}
+	var extra []string
+	if u, err := url.Parse(gqlURL); err == nil && u.Host != "" {
+		extra = append(extra, u.Host)
+	}
+	c, err := NewClient(opts.HTTPClient, opts.APIURL, opts.Token, extra...)
+	if err != nil {
+		return nil, err
+	}
+	g := &gatherer{opts: opts, c: c, m: m, graphqlURL: gqlURL}
+	if g.opts.BotLogin == "" {
+		g.opts.BotLogin = DefaultBotLogin
+	}
+	return g.gather(ctx)
+}
+
+type gatherer struct {
+	opts       GitHubOptions
+	c          *github.Client
+	m          *matcher
+	graphqlURL string
+}
+
+func (g *gatherer) logf(format string, args ...any) {
+	if g.opts.Logf != nil {
+		g.opts.Logf(format, args...)
+	}
+}
+
+// call runs one API call, sitting out rate limits that say how long to wait.
+func (g *gatherer) call(ctx context.Context, what string, fn func() (*github.Response, error)) error {
+	for attempt := 0; ; attempt++ {
+		_, err := fn()
+		if err == nil {
+			return nil
+		}
+		wait, ok := retryWait(err)
+		if !ok || attempt >= maxRetries || wait > maxRetryWait {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		g.logf("%s: rate limited by GitHub; retrying in %s", what, wait)
+		sleep := g.opts.Sleep
+		if sleep == nil {
+			sleep = sleepCtx
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+}
+
+func (g *gatherer) gather(ctx context.Context) (*review.PR, error) {
+	o, r, n := g.opts.Owner, g.opts.Repo, g.opts.Number
+	var gp *github.PullRequest
+	err := g.call(ctx, fmt.Sprintf("get pull request %s/%s#%d", o, r, n), func() (resp *github.Response, err error) {
+		gp, resp, err = g.c.PullRequests.Get(ctx, o, r, n)
+		return resp, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &review.PR{
+		Repo:    o + "/" + r,
+		Number:  n,
+		Title:   gp.GetTitle(),
+		Body:    gp.GetBody(),
+		Author:  gp.GetUser().GetLogin(),
+		URL:     gp.GetHTMLURL(),
+		BaseRef: gp.GetBase().GetRef(),
+		HeadRef: gp.GetHead().GetRef(),
+		BaseSHA: gp.GetBase().GetSHA(),
+		HeadSHA: gp.GetHead().GetSHA(),
+		Draft:   gp.GetDraft(),
+	}
+	if p.BaseSHA == "" || p.HeadSHA == "" {
+		return nil, fmt.Errorf("pull request %s/%s#%d: the API gave no base or head SHA", o, r, n)
+	}
+
+	local, err := g.fromGit(ctx, p, gp)
+	if err != nil {
+		g.logf("local git cannot give the diff (%v); using the API's diff", err)
+		if err := g.fromAPI(ctx, p, gp); err != nil {
+			return nil, err
+		}
+	}
+
+	total := gp.GetCommits()
+	switch {
+	case total > MaxAPICommits && local != nil:
+		g.logf("pull request has %d commits, more than the API's %d; listing them from local git", total, MaxAPICommits)
+		p.Commits, err = commitRange(ctx, *local, p.MergeBase, p.HeadSHA)
+		if err != nil {
+			return nil, err
+		}
+	default:
+		if total > MaxAPICommits {
+			g.logf("pull request has %d commits; without local git only the API's first %d are listed", total, MaxAPICommits)
+		}
+		if p.Commits, err = g.listCommits(ctx); err != nil {
+			return nil, err
+		}
+	}
+
+	comments, err := g.issueComments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ours := StickyComments(comments, g.opts.BotLogin); len(ours) > 0 {
+		st, ok, err := review.ParseState(ours[0].GetBody())
+		switch {
+		case err != nil:
+			g.logf("our comment %s carries a state marker that does not parse (%v); starting over at round 1", ours[0].GetHTMLURL(), err)
+		case ok:
+			p.Previous = &st
+		}
+	}
+	p.Comments, err = g.feedback(ctx, p, comments)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// IsFork reports whether the pull request's head lives in another repository
+// than its base (a fork, whose workflow runs get a read-only token and no
+// secrets under pull_request).
+func IsFork(p *github.PullRequest) bool {
+	head, base := p.GetHead().GetRepo(), p.GetBase().GetRepo()
+	if head.GetFork() && head.GetFullName() != base.GetFullName() {
+		return true
+	}
+	return head.GetFullName() != "" && base.GetFullName() != "" && !strings.EqualFold(head.GetFullName(), base.GetFullName())
+}
+
+// fromGit fills p's diff, files, skipped files, limitations and merge base
+// from local git, fetching or cloning what it needs. It returns the
+// repository used.
+func (g *gatherer) fromGit(ctx context.Context, p *review.PR, gp *github.PullRequest) (*git.Repo, error) {
+	rem := remote{url: g.opts.CloneURL, token: g.opts.Token}
+	if rem.url == "" {
+		rem.url = gp.GetBase().GetRepo().GetCloneURL()
+	}
+	var repo git.Repo
+	cloned := false
+	switch {
+	case g.opts.Dir != "":
+		var err error
+		if repo, err = openRepo(ctx, g.opts.Dir); err != nil {
+			return nil, err
+		}
+	case g.opts.NoClone:
+		return nil, errors.New("no checkout given and cloning is off")
+	case rem.url == "":
+		return nil, errors.New("no checkout given and the API names no clone URL")
+	default:
+		g.logf("no checkout given; making a partial clone of %s", redactURL(rem.url))
+		var err error
+		if repo, err = partialClone(ctx, g.opts.CloneDir, rem); err != nil {
+			return nil, err
+		}
+		cloned = true
+	}
+	fail := func(err error) (*git.Repo, error) {
+		if cloned {
+			os.RemoveAll(repo.Dir)
+		}
+		return nil, err
+	}
+	if _, err := ensureCommits(ctx, repo, rem, p.BaseSHA, p.HeadSHA, g.logf); err != nil {
+		return fail(err)
+	}
+	res, err := gatherGit(ctx, repo, p.BaseSHA, p.HeadSHA, g.m, false)
+	if err != nil {
+		return fail(err)
+	}
+	if cloned {
+		if _, err := repo.Run(ctx, "checkout", "--quiet", "--detach", p.HeadSHA); err != nil {
+			return fail(fmt.Errorf("check out head %s in the clone: %w", short(p.HeadSHA), err))
+		}
+	}
+	res.fill(p)
+	p.Dir = repo.Dir
+	return &repo, nil
+}
+
+// fromAPI fills p's diff, files, skipped files and limitations from the API:
+// the files listing, and the pull request's diff, or per-file patches when
+// GitHub answers 406 because the diff is too large.
+func (g *gatherer) fromAPI(ctx context.Context, p *review.PR, gp *github.PullRequest) error {
+	o, r, n := g.opts.Owner, g.opts.Repo, g.opts.Number
+	files, err := g.listFiles(ctx, gp.GetChangedFiles())
+	if err != nil {
+		return err
+	}
+	var diff string
+	err = g.call(ctx, fmt.Sprintf("get the diff of %s/%s#%d", o, r, n), func() (resp *github.Response, err error) {
+		diff, resp, err = g.c.PullRequests.GetRaw(ctx, o, r, n, github.RawOptions{Type: github.Diff})
+		return resp, err
+	})
+	if err != nil {
+		if statusOf(err) != http.StatusNotAcceptable {
+			return err
+		}
+		g.logf("GitHub refuses the diff of %s/%s#%d as too large (406); building it from per-file patches", o, r, n)
+		var missing int
+		diff, missing = diffFromPatches(files)
+		if missing > 0 {
+			g.logf("%d file(s) have no patch from the API (binary or too large); their changes are not in the diff", missing)
+		}
+	}
+
+	skip := map[string]string{}
+	for _, f := range files {
+		if why := g.m.skip(f.GetFilename()); why != "" {
+			skip[f.GetFilename()] = why
+		}
+	}
+	parts := splitDiff(diff)
+	if g.m.defaults {
+		for _, part := range parts {
+			if name := part.name(); name != "" && skip[name] == "" && generatedInDiff(part.file) {
+				skip[name] = generatedReason
+			}
+		}
+	}
+	var b strings.Builder
+	for _, part := range parts {
+		if _, ok := skip[part.name()]; ok && part.file != nil {
+			continue
+		}
+		b.WriteString(part.text)
+		p.Limitations = append(p.Limitations, limitations(part.file)...)
+	}
+	p.Diff = b.String()
+	for _, f := range files {
+		cf := changedFileOf(f)
+		if why, ok := skip[cf.Path]; ok {
+			p.Skipped = append(p.Skipped, review.SkippedFile{Path: cf.Path, Reason: why})
+			continue
+		}
+		p.Files = append(p.Files, cf)
+	}
+
+	var cmp *github.CommitsComparison
+	err = g.call(ctx, "compare base and head", func() (resp *github.Response, err error) {
+		cmp, resp, err = g.c.Repositories.CompareCommits(ctx, o, r, p.BaseSHA, p.HeadSHA, &github.ListOptions{PerPage: 1})
+		return resp, err
+	})
+	if err != nil {
+		g.logf("cannot find the merge base through the API: %v", err)
+	} else {
+		p.MergeBase = cmp.GetMergeBaseCommit().GetSHA()
+	}
+	return nil
+}
+
+// changedFileOf maps one entry of the files listing.
+func changedFileOf(f *github.CommitFile) review.ChangedFile {
+	cf := review.ChangedFile{
+		Path:      f.GetFilename(),
+		OldPath:   f.GetPreviousFilename(),
+		Additions: f.GetAdditions(),
+		Deletions: f.GetDeletions(),
+	}
+	switch st := f.GetStatus(); st {
+	case "added", "removed", "renamed", "copied":
+		cf.Status = st
+	default: // modified, changed, unchanged
+		cf.Status = "modified"
+	}
+	cf.Binary = f.Patch == nil && f.GetChanges() == 0 && cf.Status != "renamed"
+	return cf
+}
+
+// diffFromPatches builds a git-style diff from the files listing's patches,
+// and counts the files that have none.
+func diffFromPatches(files []*github.CommitFile) (string, int) {
+	var b strings.Builder
+	missing := 0
+	for _, f := range files {
+		if f.Patch == nil || f.GetPatch() == "" {
+			missing++
+			continue
+		}
+		newName, oldName := f.GetFilename(), f.GetFilename()
+		if f.GetPreviousFilename() != "" {
+			oldName = f.GetPreviousFilename()
+		}
+		fmt.Fprintf(&b, "diff --git a/%s b/%s\n", oldName, newName)
+		from, to := "a/"+oldName, "b/"+newName
+		switch f.GetStatus() {
+		case "added":
+			b.WriteString("new file mode 100644\n")
+			from = "/dev/null"
+		case "removed":
+			b.WriteString("deleted file mode 100644\n")
+			to = "/dev/null"
+		case "renamed":
+			fmt.Fprintf(&b, "rename from %s\nrename to %s\n", oldName, newName)
+		}
+		fmt.Fprintf(&b, "--- %s\n+++ %s\n", from, to)
+		b.WriteString(f.GetPatch())
+		if !strings.HasSuffix(f.GetPatch(), "\n") {
+			b.WriteString("\n")
+		}
+	}
+	return b.String(), missing
+}
+
+// listFiles pages through the files listing, up to the API's 3,000.
+func (g *gatherer) listFiles(ctx context.Context, total int) ([]*github.CommitFile, error) {
+	o, r, n := g.opts.Owner, g.opts.Repo, g.opts.Number
+	if total > MaxAPIFiles {
+		g.logf("pull request changes %d files; the API lists only the first %d, give a checkout for the rest", total, MaxAPIFiles)
+	}
+	var all []*github.CommitFile
+	opt := &github.ListOptions{PerPage: perPage}
+	for page := 0; page < MaxAPIFiles/perPage; page++ {
+		var files []*github.CommitFile
+		var next int
+		err := g.call(ctx, fmt.Sprintf("list files of %s/%s#%d", o, r, n), func() (*github.Response, error) {
+			var resp *github.Response
+			var err error
+			files, resp, err = g.c.PullRequests.ListFiles(ctx, o, r, n, opt)
+			if resp != nil {
+				next = resp.NextPage
+			}
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, files...)
+		if next == 0 || len(all) >= MaxAPIFiles {
+			break
+		}
+		opt.Page = next
+	}
+	return all, nil
+}
+
+// listCommits pages through the commits listing, up to the API's 250,
+// oldest first.
+func (g *gatherer) listCommits(ctx context.Context) ([]review.Commit, error) {
+	o, r, n := g.opts.Owner, g.opts.Repo, g.opts.Number
+	commits := []review.Commit{}
+	opt := &github.ListOptions{PerPage: perPage}
+	for page := 0; page <= MaxAPICommits/perPage; page++ {
+		var list []*github.RepositoryCommit
+		var next int
+		err := g.call(ctx, fmt.Sprintf("list commits of %s/%s#%d", o, r, n), func() (*github.Response, error) {
+			var resp *github.Response
+			var err error
+			list, resp, err = g.c.PullRequests.ListCommits(ctx, o, r, n, opt)
+			if resp != nil {
+				next = resp.NextPage
+			}
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, rc := range list {
+			subject, _, _ := strings.Cut(rc.GetCommit().GetMessage(), "\n")
+			commits = append(commits, review.Commit{SHA: rc.GetSHA(), Subject: strings.TrimSpace(subject)})
+		}
+		if next == 0 {
+			break
+		}
+		opt.Page = next
+	}
+	return commits, nil
+}
+
+// issueComments pages through the pull request's conversation comments.
+func (g *gatherer) issueComments(ctx context.Context) ([]*github.IssueComment, error) {
+	return listIssueComments(ctx, g.opts.Owner, g.opts.Repo, g.opts.Number, func(what string, fn func() (*github.Response, error)) error {
+		return g.call(ctx, what, fn)
+	}, g.c)
+}
+
+type caller func(what string, fn func() (*github.Response, error)) error
+
+func listIssueComments(ctx context.Context, o, r string, n int, call caller, c *github.Client) ([]*github.IssueComment, error) {
+	var all []*github.IssueComment
+	opt := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: perPage}}
+	for page := 0; page < maxCommentPages; page++ {
+		var list []*github.IssueComment
+		var next int
+		err := call(fmt.Sprintf("list comments of %s/%s#%d", o, r, n), func() (*github.Response, error) {
+			var resp *github.Response
+			var err error
+			list, resp, err = c.Issues.ListComments(ctx, o, r, n, opt)
+			if resp != nil {
+				next = resp.NextPage
+			}
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, list...)
+		if next == 0 {
+			break
+		}
+		opt.Page = next
+	}
+	return all, nil
+}
+
+// sortComments orders comments by time, then URL, so output is stable.
+func sortComments(cs []review.Comment) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].CreatedAt != cs[j].CreatedAt {
+			return cs[i].CreatedAt < cs[j].CreatedAt
+		}
+		return cs[i].URL < cs[j].URL
+	})
+}
