@@ -160,10 +160,7 @@ func (r *run) uploadArtifact(ctx context.Context, name string) (string, error) {
 	}
 	r.logf("uploaded artifact %s (id %d)", name, artifactID)
 
-	server := strings.TrimRight(r.getenv("GITHUB_SERVER_URL"), "/")
-	if server == "" {
-		server = "https://github.com"
-	}
+	server := r.serverURL()
 	repo := r.getenv("GITHUB_REPOSITORY")
 	if repo == "" && r.in.Owner != "" {
 		repo = r.in.Owner + "/" + r.in.Repo

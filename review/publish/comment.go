@@ -69,12 +69,17 @@ func (r *run) stickyComment(ctx context.Context) (string, error) {
 	if len(ours) > 0 {
 		newest = ours[len(ours)-1]
 	}
-	body := string(r.in.Comment)
+	body, shorter := string(r.in.Comment), r.in.ShorterComment
+	if render := r.in.RenderComment; render != nil {
+		links := review.Links{Run: r.in.RunURL, Artifact: r.res.ArtifactURL}
+		body = string(render(links, 0))
+		shorter = func(maxChars int) []byte { return render(links, maxChars) }
+	}
 	c, err := r.writeComment(ctx, newest, body)
-	if err != nil && tooLong(err) && r.in.ShorterComment != nil {
+	if err != nil && tooLong(err) && shorter != nil {
 		budget := shorterBudget(utf8.RuneCountInString(body))
 		r.logf("GitHub rejected the comment as too long (%d characters); rendering it again in at most %d", utf8.RuneCountInString(body), budget)
-		body = string(r.in.ShorterComment(budget))
+		body = string(shorter(budget))
 		c, err = r.writeComment(ctx, newest, body)
 		if err == nil {
 			r.notes = append(r.notes, fmt.Sprintf("- The comment was too long for GitHub and was rendered again in at most %d characters", budget))

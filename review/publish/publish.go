@@ -99,6 +99,12 @@ type Input struct {
 	// characters; it is called once, after GitHub rejects Comment as too
 	// long. Nil means no second try.
 	ShorterComment func(maxChars int) []byte
+	// RenderComment, when set, replaces Comment and ShorterComment: it is
+	// called after the artifact upload with the links Publish knows (run
+	// and artifact), first with maxChars 0 (the renderer's own budget) and,
+	// after GitHub rejects that body as too long, once more with a smaller
+	// budget.
+	RenderComment func(links review.Links, maxChars int) []byte
 	// Owner, Repo and Number name the pull request; Number 0 means there is
 	// none (a local review) and no comment is written.
 	Owner, Repo string
@@ -109,7 +115,8 @@ type Input struct {
 	Options  Options
 	// RunAttempt is GITHUB_RUN_ATTEMPT; empty reads it from the environment.
 	RunAttempt string
-	// RunURL links to the workflow run; it appears in the summary note.
+	// RunURL links to the workflow run; empty builds it from
+	// GITHUB_SERVER_URL, GITHUB_REPOSITORY and GITHUB_RUN_ID when set.
 	RunURL string
 }
 
@@ -168,6 +175,9 @@ func (p *Publisher) Publish(ctx context.Context, in Input) (Result, error) {
 	if r.in.BotLogin == "" {
 		r.in.BotLogin = DefaultBotLogin
 	}
+	if r.in.RunURL == "" {
+		r.in.RunURL = r.runURL()
+	}
 
 	p.Action.Group("deep-review: publish")
 	r.publishArtifact(ctx)
@@ -190,6 +200,24 @@ func (p *Publisher) Publish(ctx context.Context, in Input) (Result, error) {
 }
 
 const failedMark = "- **Failed**: "
+
+// runURL is the workflow run's web address from the runner's environment,
+// or "" outside Actions.
+func (r *run) runURL() string {
+	repo, id := r.getenv("GITHUB_REPOSITORY"), r.getenv("GITHUB_RUN_ID")
+	if repo == "" || id == "" {
+		return ""
+	}
+	return r.serverURL() + "/" + repo + "/actions/runs/" + id
+}
+
+// serverURL is GITHUB_SERVER_URL, https://github.com when unset.
+func (r *run) serverURL() string {
+	if s := strings.TrimRight(r.getenv("GITHUB_SERVER_URL"), "/"); s != "" {
+		return s
+	}
+	return "https://github.com"
+}
 
 // problem records a failure to publish: an ::error, a problem and a note.
 func (r *run) problem(msg string) {

@@ -769,3 +769,29 @@ func TestPublishRejectsMissingReport(t *testing.T) {
 		t.Error("Publish without a report succeeded")
 	}
 }
+
+func TestPublishRendersCommentWithArtifactLink(t *testing.T) {
+	gh, rs, r := newFakeGitHub(t), newFakeResults(t), newRunner(t)
+	in := r.input(report(1, nil))
+	in.Comment = nil
+	var calls []string
+	in.RenderComment = func(links review.Links, maxChars int) []byte {
+		calls = append(calls, fmt.Sprintf("%s %s %d", links.Run, links.Artifact, maxChars))
+		if maxChars == 0 {
+			return commentBody(1, strings.Repeat("x", 70000))
+		}
+		return commentBody(1, "artifact: "+links.Artifact)
+	}
+	res := publish(t, r.publisher(gh, rs), in)
+	if len(res.Problems) > 0 {
+		t.Fatalf("problems: %q", res.Problems)
+	}
+	const run, artifact = "https://github.com/Codertocat/Hello-World/actions/runs/777", "https://github.com/Codertocat/Hello-World/actions/runs/777/artifacts/4242"
+	want := []string{run + " " + artifact + " 0", run + " " + artifact + " 60000"}
+	if !slices.Equal(calls, want) {
+		t.Errorf("RenderComment calls = %q, want %q", calls, want)
+	}
+	if cs := gh.snapshot(); len(cs) != 1 || !strings.Contains(cs[0].Body, "artifact: "+artifact) {
+		t.Errorf("comment does not link the artifact: %+v", cs)
+	}
+}
