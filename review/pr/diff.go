@@ -18,15 +18,29 @@ type fileDiff struct {
 }
 
 // name is the path the part is about: the new path, or the old one for a
-// deleted file; "" when the part did not parse.
+// deleted file. When the part does not parse, the header's new path.
 func (d fileDiff) name() string {
 	if d.file == nil {
-		return ""
+		return headerName(d.text)
 	}
 	if d.file.IsDelete {
 		return d.file.OldName
 	}
 	return d.file.NewName
+}
+
+// headerName reads the new path from an unquoted "diff --git a/X b/Y" line.
+func headerName(text string) string {
+	line, _, _ := strings.Cut(text, "\n")
+	rest, ok := strings.CutPrefix(line, "diff --git ")
+	if !ok {
+		return ""
+	}
+	i := strings.LastIndex(rest, " b/")
+	if i < 0 {
+		return ""
+	}
+	return rest[i+len(" b/"):]
 }
 
 // splitDiff cuts a git unified diff into one part per file, in order. Every

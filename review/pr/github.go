@@ -320,7 +320,7 @@ func (g *gatherer) fromAPI(ctx context.Context, p *review.PR, gp *github.PullReq
 	}
 	var b strings.Builder
 	for _, part := range parts {
-		if _, ok := skip[part.name()]; ok && part.file != nil {
+		if _, ok := skip[part.name()]; ok {
 			continue
 		}
 		b.WriteString(part.text)

@@ -197,7 +197,7 @@ func filterDiff(diff string, skip map[string]string) (string, []review.Limitatio
 	b.Grow(len(diff))
 	var lims []review.Limitation
 	for _, part := range splitDiff(diff) {
-		if _, ok := skip[part.name()]; ok && part.file != nil {
+		if _, ok := skip[part.name()]; ok {
 			continue
 		}
 		b.WriteString(part.text)
