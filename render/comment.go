@@ -1,0 +1,161 @@
+package render
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/deepreview/deep-review/review"
+)
+
+// declineRE matches a ticked line of the comment's decline list.
+var declineRE = regexp.MustCompile("(?m)^- \\[[xX]\\] `([A-Z][0-9]+)`")
+
+// DeclinedIDs returns the IDs of the findings ticked in the decline list of
+// a sticky comment Comment rendered ("- [x] `S2` ..."), in the order they
+// appear. A maintainer ticks a box to decline a finding.
+func DeclinedIDs(body string) []string {
+	var ids []string
+	for _, m := range declineRE.FindAllStringSubmatch(body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
+// Comment renders comment.md, the sticky pull request comment: a header
+// line, the verdict and summary, critical and important findings in full,
+// suggestions and the other sections inside <details>, the retro table,
+// links to the run and the artifact, the findings as task-list checkboxes
+// (ticked when declined) and, last, the hidden state marker
+// review.EncodeState(review.StateOf(r)). The result is at most o.MaxBytes
+// bytes (CommentLimit when 0), shortened by Markdown's rules; the marker is
+// always kept whole.
+func Comment(r *review.Report, o Options) []byte {
+	limit := o.MaxBytes
+	if limit <= 0 {
+		limit = CommentLimit
+	}
+	marker := "\n" + review.EncodeState(review.StateOf(r)) + "\n"
+	cutNote := "The rest of this comment was cut off to fit; the full report is in " + artifactLink(r) + "."
+	c := newMemo(r, o)
+	return []byte(fit(limit, marker, cutNote, func(lv level) string {
+		m := newMD(r, o, lv, limit, c)
+		m.comment()
+		return m.b.String()
+	}))
+}
+
+func (m *md) comment() {
+	r := m.r
+	c := r.Counts()
+	m.p("## Deep review of #%d, round %d: %s\n\n", r.PR.Number, r.Round, r.Verdict.Decision.Label())
+	m.note()
+	m.line("Verdict: " + m.verdict(false))
+	m.blank()
+	var names []string
+	for _, s := range r.Reviewers {
+		n := m.inline(m.rv.display(s.Name))
+		if s.Status != "" && s.Status != review.StatusOK {
+			n += ", " + m.inline(s.Status)
+		}
+		names = append(names, n)
+	}
+	m.p("Reviewed %s with %s in %s: %s.\n\n",
+		m.code(shortSHA(r.PR.HeadSHA)), strings.Join(names, "; "), wallClock(r.WallClockMS), countLine(c))
+	m.links()
+	m.paragraph("Summary", "###", r.Summary)
+	m.findings(review.Critical, "###")
+	m.findings(review.Important, "###")
+
+	m.details(fmt.Sprintf("Suggestions (%d)", c.Suggestion), func() {
+		fs := open(r, review.Suggestion)
+		shown, more := capped(m, fs)
+		for _, f := range shown {
+			m.finding(f, "####")
+		}
+		if more > 0 {
+			m.p("_…and %d more suggestions, in %s._\n\n", more, artifactLink(r))
+		}
+		if len(fs) == 0 {
+			m.line("None.")
+			m.blank()
+		}
+	})
+	m.details("Design, testing, documentation, commits, limitations and earlier rounds", func() {
+		m.design("###")
+		m.testing("###")
+		m.paragraph("Documentation assessment", "###", r.Documentation)
+		m.paragraph("Commit structure", "###", r.CommitStructure)
+		m.limitations("###")
+		m.feedback("###")
+		m.rounds("###")
+		m.rejected("###")
+		m.skipped("###")
+	})
+	m.line("### Agent performance")
+	m.blank()
+	m.retroTable()
+	m.details("Retro per reviewer", func() {
+		m.retroParagraphs("####")
+		if t := m.text(r.Retro); t != "" {
+			m.line(t)
+			m.blank()
+		}
+	})
+	m.declineList()
+	m.line("---")
+	m.links()
+}
+
+// details wraps what f writes in a collapsed <details> block.
+func (m *md) details(summary string, f func()) {
+	m.line("<details><summary>" + summary + "</summary>")
+	m.blank()
+	f()
+	m.line("</details>")
+	m.blank()
+}
+
+// links writes the links to the run and the artifact, when known.
+func (m *md) links() {
+	var ls []string
+	if u := m.r.Links.Run; u != "" {
+		ls = append(ls, "[Workflow run and full report]("+u+")")
+	}
+	if u := m.r.Links.Artifact; u != "" {
+		ls = append(ls, "[Artifact (report.md, report.html, report.json, report.sarif)]("+u+")")
+	}
+	if len(ls) > 0 {
+		m.line(strings.Join(ls, " · "))
+		m.blank()
+	}
+}
+
+// declineList writes every finding as a task-list item, ticked when a
+// maintainer declined it.
+func (m *md) declineList() {
+	var open, done []review.Finding
+	for _, f := range m.r.Findings {
+		if f.Status == review.FindingDeclined {
+			done = append(done, f)
+		} else {
+			open = append(open, f)
+		}
+	}
+	if len(open)+len(done) == 0 {
+		return
+	}
+	m.line("### Decline findings")
+	m.blank()
+	m.line("Tick a finding to decline it; the next round keeps it out of the verdict and does not raise it again.")
+	m.blank()
+	shown, more := capped(m, open)
+	for _, f := range shown {
+		m.line("- [ ] " + m.code(f.ID) + " " + m.inline(f.Title))
+	}
+	m.more(more)
+	for _, f := range done {
+		m.line("- [x] " + m.code(f.ID) + " " + m.inline(f.Title))
+	}
+	m.blank()
+}

@@ -1,0 +1,126 @@
+package render
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/deepreview/deep-review/review"
+)
+
+func TestSanitize(t *testing.T) {
+	t.Parallel()
+	o := Options{Secrets: []string{"s3cr3t-value", "abc"}, RepoURL: "https://github.com/acme/widgets"}
+	tests := []struct {
+		name, in, want string
+	}{
+		{"a mention is wrapped so nobody is notified", "thanks @octocat!", "thanks `@octocat`!"},
+		{"a mention at the start of a line", "@octocat look", "`@octocat` look"},
+		{"a team mention", "cc @acme/core", "cc `@acme/core`"},
+		{"an email address stays intact", "mail jane@example.com", "mail jane@example.com"},
+		{"a mention in a code span is left as is", "run `git log --author=@me`", "run `git log --author=@me`"},
+		{"an image is dropped", "see ![x](https://evil.example/p.png) here", "see  here"},
+		{"a reference image is dropped", "see ![x][img] here", "see  here"},
+		{"raw HTML tags are dropped, text kept", "a <b>bold</b> <img src=x onerror=alert(1)> b", "a bold  b"},
+		{"a script element is dropped with its content", "a<script>alert(1)</script>b", "ab"},
+		{"an unclosed tag is escaped", "a <img src=x onerror=alert(1)", "a &lt;img src=x onerror=alert(1)"},
+		{"an HTML comment is stripped", "a<!-- hidden -->b", "ab"},
+		{"an unclosed HTML comment is stripped to the end", "a<!-- hidden", "a"},
+		{"a fake marker is stripped", "x " + review.MarkerPrefix + "eyJyb3VuZCI6OTl9 --> y", "x  y"},
+		{"a fake marker in code is defused", "`" + review.MarkerPrefix + "e30= -->`", "`<!-- " + markerRemoved + " e30= -->`"},
+		{"a marker in other case is defused", "DEEP-REVIEW:STATE", markerRemoved},
+		{"a ghp_ token", "tok ghp_abcdefghijklmnopqrstuvwxyz0123456789 end", "tok [redacted] end"},
+		{"a gho_ token", "gho_abcdefghijklmnopqrstuvwxyz0123", "[redacted]"},
+		{"a ghs_ token", "ghs_abcdefghijklmnopqrstuvwxyz0123", "[redacted]"},
+		{"a ghu_ token", "ghu_abcdefghijklmnopqrstuvwxyz0123", "[redacted]"},
+		{"a ghr_ token", "ghr_abcdefghijklmnopqrstuvwxyz0123", "[redacted]"},
+		{"a github_pat_ token", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "[redacted]"},
+		{"an OpenAI key", "key=sk-proj-abcdefghijklmnopqrstuvwx", "key=[redacted]"},
+		{"an Anthropic key", "sk-ant-api03-abcdefghijklmnop", "[redacted]"},
+		{"a Google key", "AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", "[redacted]"},
+		{"a token in a code span is still scrubbed", "`ghp_abcdefghijklmnopqrstuvwxyz0123456789`", "`[redacted]`"},
+		{"a configured secret", "the key is s3cr3t-value.", "the key is [redacted]."},
+		{"a configured secret shorter than four bytes is ignored", "abc", "abc"},
+		{"words that merely contain sk- stay", "a task-list and a risk-free desk-top", "a task-list and a risk-free desk-top"},
+		{"a link into the repository is kept", "[code](https://github.com/acme/widgets/blob/main/a.go#L3)", "[code](https://github.com/acme/widgets/blob/main/a.go#L3)"},
+		{"a link elsewhere becomes text", "[docs](https://evil.example/x)", "docs (`https://evil.example/x`)"},
+		{"a link to a look-alike repository becomes text", "[x](https://github.com/acme/widgets-evil)", "x (`https://github.com/acme/widgets-evil`)"},
+		{"a bare URL elsewhere is de-linked", "see https://evil.example/a.", "see `https://evil.example/a`."},
+		{"a bare URL into the repository stays", "see https://github.com/acme/widgets/pull/1.", "see https://github.com/acme/widgets/pull/1."},
+		{"an autolink elsewhere is de-linked", "<https://evil.example>", "`https://evil.example`"},
+		{"a www link is de-linked", "go to www.evil.example now", "go to `www.evil.example` now"},
+		{"a mention in link text is neutralised", "[@octocat](https://evil.example)", "`@octocat` (`https://evil.example`)"},
+		{"a fenced block keeps its text", "```html\n<b>@x</b>\n```", "```html\n<b>@x</b>\n```"},
+		{"an unclosed fence is closed", "```go\nx := 1", "```go\nx := 1\n```"},
+		{"a shorter inner fence does not close a longer one", "````\n```\n<b>\n````", "````\n```\n<b>\n````"},
+		{"tilde fences count too", "~~~\n<i>\n~~~\n<i>x</i>", "~~~\n<i>\n~~~\nx"},
+		{"details cannot be opened", "<details><summary>x</summary>", "x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Sanitize(tt.in, o); got != tt.want {
+				t.Errorf("Sanitize(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSanitizeWithoutRepoDelinksEverything(t *testing.T) {
+	got := Sanitize("[x](https://github.com/acme/widgets)", Options{})
+	if got != "x (`https://github.com/acme/widgets`)" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestFenceIsLongerThanAnyRun(t *testing.T) {
+	for _, in := range []string{"", "a", "```", "x ````` y", "``"} {
+		f := fence(in)
+		if len(f) < 3 || strings.Contains(in, f) {
+			t.Errorf("fence(%q) = %q", in, f)
+		}
+	}
+	if got := codeSpan("a`b"); got != "``a`b``" {
+		t.Errorf("codeSpan = %q", got)
+	}
+	if got := codeSpan("`x`"); got != "`` `x` ``" {
+		t.Errorf("codeSpan = %q", got)
+	}
+}
+
+// TestRenderedFormatsHoldNoSecretOrSpoof renders the fixture with hostile
+// text in every field and checks no secret or spoofed marker survives.
+func TestRenderedFormatsHoldNoSecretOrSpoof(t *testing.T) {
+	r := fixture()
+	// Code is shown verbatim in fences, where mentions and HTML are inert,
+	// but secrets and markers are scrubbed there too.
+	secret := " " + fixtureSecret + " ghp_abcdefghijklmnopqrstuvwxyz0123456789 " + review.MarkerPrefix + "e30= -->"
+	hostile := secret + " @victim <script>x</script>"
+	r.PR.Title += hostile
+	r.Findings[0].Title += hostile
+	r.Findings[0].Excerpt += secret
+	r.Findings[0].Patch += "+" + secret + "\n"
+	r.Findings[1].Explanation += hostile
+	r.Concerns[0].Text += hostile
+	r.Limitations[0].Quote += hostile
+	r.UnresolvedFeedback[0].Summary += hostile
+	r.Reviewers[0].Retro += hostile
+	r.Retro += hostile
+	o := fixtureOptions()
+	outputs := map[string]string{
+		"report.md":  string(Markdown(r, o)),
+		"comment.md": string(Comment(r, o)),
+	}
+	for name, out := range outputs {
+		for _, bad := range []string{fixtureSecret, "ghp_abcdef", "<script>", " @victim"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s holds %q", name, bad)
+			}
+		}
+		want := 0
+		if name == "comment.md" {
+			want = 1
+		}
+		if n := strings.Count(out, review.MarkerPrefix); n != want {
+			t.Errorf("%s has %d markers, want %d", name, n, want)
+		}
+	}
+}
