@@ -365,8 +365,9 @@ type fakeResults struct {
 
 	mu          sync.Mutex
 	token       string
-	createFails int  // 500 replies before CreateArtifact succeeds
-	snake       bool // reply snake_case with numeric ids instead of camelCase with string ids
+	createFails int   // 500 replies before CreateArtifact succeeds
+	snake       bool  // reply snake_case with numeric ids instead of camelCase with string ids
+	blobFails   []int // statuses for the next blob PUTs; 0 hangs up without a reply
 	names       []string
 	blocks      map[string][]byte
 	uploads     [][]byte // committed blobs, in order
@@ -470,6 +471,22 @@ func (f *fakeResults) blob(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.blobAuth = append(f.blobAuth, r.Header.Get("Authorization"))
+	if len(f.blobFails) > 0 {
+		status := f.blobFails[0]
+		f.blobFails = f.blobFails[1:]
+		if status == 0 {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			conn.Close()
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?><Error><Code>ServerBusy</Code><Message>sig=%s</Message></Error>`, blobSig)
+		return
+	}
 	if r.URL.Query().Get("sig") != blobSig {
 		w.WriteHeader(http.StatusForbidden)
 		io.WriteString(w, `<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code></Error>`)

@@ -426,7 +426,7 @@ func fileCommand(f func()) (err error) {
 	return nil
 }
 
-// mdLine keeps a message on one Markdown list line.
+// mdLine keeps a message on one Markdown list line, with no HTML.
 func mdLine(s string) string {
-	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	return strings.NewReplacer("\r", " ", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
 }

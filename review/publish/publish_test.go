@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -793,5 +794,52 @@ func TestPublishRendersCommentWithArtifactLink(t *testing.T) {
 	}
 	if cs := gh.snapshot(); len(cs) != 1 || !strings.Contains(cs[0].Body, "artifact: "+artifact) {
 		t.Errorf("comment does not link the artifact: %+v", cs)
+	}
+}
+
+func TestPublishArtifactRetriesBlobFailuresWithoutLeakingTheURL(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		fails  []int
+		wantOK bool
+	}{
+		{name: "a 503 and a dropped connection are retried", fails: []int{http.StatusServiceUnavailable, 0}, wantOK: true},
+		{name: "a 403 is not retried", fails: []int{http.StatusForbidden}},
+		{name: "dropped connections give up after the bound", fails: []int{0, 0, 0, 0, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs, r := newFakeResults(t), newRunner(t)
+			rs.blobFails = tc.fails
+			in := r.input(report(1, nil))
+			in.Options = Options{Artifact: true, Summary: true}
+			res := publish(t, r.publisher(nil, rs), in)
+			if ok := len(res.Problems) == 0; ok != tc.wantOK {
+				t.Fatalf("problems = %q, want success %v", res.Problems, tc.wantOK)
+			}
+			if tc.wantOK {
+				assertZipOfDir(t, rs.uploads[0], r.outDir)
+			} else if len(rs.finalized) != 0 {
+				t.Errorf("finalized after a failed upload")
+			}
+			for name, s := range map[string]string{"log": r.log.String(), "summary": r.readSummary(), "problems": fmt.Sprint(res.Problems)} {
+				if strings.Contains(s, blobSig) {
+					t.Errorf("signed URL leaked into the %s: %s", name, s)
+				}
+			}
+		})
+	}
+}
+
+func TestPublishReportsArtifactNameCollision(t *testing.T) {
+	rs, r := newFakeResults(t), newRunner(t)
+	rs.names = []string{"deep-review-pr-2-round-1-attempt-1"}
+	in := r.input(report(1, nil))
+	in.Options = Options{Artifact: true, Summary: true}
+	res := publish(t, r.publisher(nil, rs), in)
+	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "HTTP 409: already_exists") {
+		t.Errorf("problems = %q, want the 409 already_exists", res.Problems)
+	}
+	if len(r.sleeps) != 0 {
+		t.Errorf("a 409 was retried: sleeps %v", r.sleeps)
 	}
 }
