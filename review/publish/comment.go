@@ -94,7 +94,7 @@ func (r *run) stickyComment(ctx context.Context) (string, error) {
 			_, err := r.p.GitHub.Issues.DeleteComment(ctx, r.in.Owner, r.in.Repo, id)
 			return err
 		})
-		if err != nil {
+		if err != nil && !notFound(err) {
 			r.problem(fmt.Sprintf("sticky comment: %v", err))
 			continue
 		}
@@ -142,30 +142,41 @@ func (r *run) ourComments(ctx context.Context) ([]*github.IssueComment, error) {
 	return ours, nil
 }
 
-// writeComment edits c in place, or creates a comment when c is nil.
+// writeComment edits c in place, or creates a comment when c is nil or was
+// deleted since it was listed.
 func (r *run) writeComment(ctx context.Context, c *github.IssueComment, body string) (*github.IssueComment, error) {
 	var out *github.IssueComment
-	if c == nil {
-		err := r.github(ctx, "create comment", true, func(ctx context.Context) error {
+	if c != nil {
+		id := c.GetID()
+		err := r.github(ctx, fmt.Sprintf("edit comment %d", id), true, func(ctx context.Context) error {
 			var err error
-			out, _, err = r.p.GitHub.Issues.CreateComment(ctx, r.in.Owner, r.in.Repo, r.in.Number, &github.IssueComment{Body: github.String(body)})
+			out, _, err = r.p.GitHub.Issues.EditComment(ctx, r.in.Owner, r.in.Repo, id, &github.IssueComment{Body: github.String(body)})
 			return err
 		})
 		if err == nil {
-			r.logf("created comment %d", out.GetID())
+			r.logf("edited comment %d", id)
+			return out, nil
 		}
-		return out, err
+		if !notFound(err) {
+			return nil, err
+		}
+		r.logf("comment %d is gone; creating a new one", id)
 	}
-	id := c.GetID()
-	err := r.github(ctx, fmt.Sprintf("edit comment %d", id), true, func(ctx context.Context) error {
+	err := r.github(ctx, "create comment", true, func(ctx context.Context) error {
 		var err error
-		out, _, err = r.p.GitHub.Issues.EditComment(ctx, r.in.Owner, r.in.Repo, id, &github.IssueComment{Body: github.String(body)})
+		out, _, err = r.p.GitHub.Issues.CreateComment(ctx, r.in.Owner, r.in.Repo, r.in.Number, &github.IssueComment{Body: github.String(body)})
 		return err
 	})
 	if err == nil {
-		r.logf("edited comment %d", id)
+		r.logf("created comment %d", out.GetID())
 	}
 	return out, err
+}
+
+// notFound reports whether err is GitHub's 404.
+func notFound(err error) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
 }
 
 // tooLong reports whether err is GitHub's 422 for a comment body over the

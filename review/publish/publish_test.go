@@ -843,3 +843,19 @@ func TestPublishReportsArtifactNameCollision(t *testing.T) {
 		t.Errorf("a 409 was retried: sleeps %v", r.sleeps)
 	}
 }
+
+func TestPublishCreatesACommentWhenOursVanished(t *testing.T) {
+	gh, r := newFakeGitHub(t), newRunner(t)
+	gone := gh.seed(botLogin, string(commentBody(1, "deleted by a maintainer mid-run")))
+	gh.fail("PATCH", fault{status: http.StatusNotFound, body: `{"message":"Not Found","documentation_url":"https://docs.github.com/rest/issues/comments#update-an-issue-comment","status":"404"}`})
+	in := r.input(report(2, nil))
+	in.Options = Options{Comment: true}
+	res := publish(t, r.publisher(gh, nil), in)
+	if len(res.Problems) > 0 {
+		t.Fatalf("problems: %q", res.Problems)
+	}
+	cs := gh.snapshot()
+	if len(cs) != 2 || cs[1].ID == gone || cs[1].Body != string(in.Comment) {
+		t.Errorf("comments = %+v, want a new comment with the round 2 body", cs)
+	}
+}
