@@ -322,10 +322,8 @@ func (r *run) publishSummary() {
 		return
 	}
 	body := r.in.Summary
-	section := r.whatHappened()
-	if len(body)+len(section) > MaxSummaryBytes {
+	if len(body)+len(r.whatHappened()) > MaxSummaryBytes {
 		r.problem(fmt.Sprintf("the job summary is %d bytes, over GitHub's %d-byte limit, so it was replaced by a note: read report.md in the artifact or in %s", len(body), MaxSummaryBytes, r.in.OutDir))
-		section = r.whatHappened()
 		body = []byte(fmt.Sprintf("# deep-review\n\nThe report is %d bytes, too large for a job summary (GitHub allows %d). It is report.md in the artifact and in `%s`.\n", len(r.in.Summary), MaxSummaryBytes, r.in.OutDir))
 	}
 	r.attempted++
