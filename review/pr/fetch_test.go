@@ -1,0 +1,205 @@
+package pr
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/deepreview/deep-review/review/git"
+)
+
+// bareRemote publishes src as a bare repository in a temp dir, the way
+// GitHub serves a pull request: main as a branch, the head only as
+// refs/pull/N/head. It allows partial clones.
+func bareRemote(t *testing.T, src *fixture, head string) string {
+	t.Helper()
+	root := t.TempDir()
+	dir := filepath.Join(root, "remote.git")
+	parent := &fixture{t: t, repo: git.Repo{Dir: root, Env: testIdentity}}
+	parent.git("clone", "-q", "--bare", "--", src.repo.Dir, dir)
+	bare := &fixture{t: t, repo: git.Repo{Dir: dir, Env: testIdentity}}
+	bare.git("symbolic-ref", "HEAD", "refs/heads/main")
+	bare.git("update-ref", "refs/pull/1347/head", head)
+	bare.git("update-ref", "-d", "refs/heads/feature")
+	bare.git("config", "uploadpack.allowFilter", "true")
+	bare.git("config", "http.receivepack", "false")
+	return dir
+}
+
+// cloneOf clones url into a new temp dir with extra clone flags.
+func cloneOf(t *testing.T, url string, flags ...string) *fixture {
+	t.Helper()
+	root := t.TempDir()
+	parent := &fixture{t: t, repo: git.Repo{Dir: root, Env: testIdentity}}
+	parent.git(append(append([]string{"clone", "-q"}, flags...), "--", url, "checkout")...)
+	return &fixture{t: t, repo: git.Repo{Dir: filepath.Join(root, "checkout"), Env: testIdentity}}
+}
+
+// assertNoToken fails when the token is anywhere under dir.
+func assertNoToken(t *testing.T, dir string) {
+	t.Helper()
+	b64 := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + testToken))
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(data), testToken) || strings.Contains(string(data), b64) {
+			t.Errorf("the token is written in %s", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// apiFor is a fake GitHub that serves the pull request base..head with the
+// given clone URL, its commits and its feedback.
+func apiFor(t *testing.T, base, head, cloneURL string) *fakeGitHub {
+	t.Helper()
+	gh := newFakeGitHub(t, testToken)
+	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, prJSON(t, base, head, 2, 9, cloneURL))
+	})
+	commits := commitItems(t, 2)
+	gh.on("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
+	serveFeedback(t, gh)
+	return gh
+}
+
+func TestGitHubFetchesAMissingHeadFromTheRemote(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		flags   []string
+		wantLog string
+	}{
+		{name: "a full clone fetches the head", flags: nil, wantLog: "fetching 1 missing commit"},
+		{name: "a shallow clone fetches the head and deepens to the merge base", flags: []string{"--depth=1"}, wantLog: "--deepen=50"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			up, _ := featureRepo(t)
+			base, head := up.git("rev-parse", "main"), up.git("rev-parse", "feature")
+			bare := bareRemote(t, up, head)
+			co := cloneOf(t, "file://"+bare, tt.flags...)
+			if co.repo.HasCommit(context.Background(), head) {
+				t.Fatal("the checkout already holds the head")
+			}
+			gh := apiFor(t, base, head, "https://github.com/octocat/Hello-World.git")
+			var l logs
+			got, err := GitHub(context.Background(), GitHubOptions{
+				Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+				Owner: owner, Repo: repoName_, Number: prNumber,
+				Dir: co.repo.Dir, CloneURL: "file://" + bare, Logf: l.logf,
+			})
+			if err != nil {
+				t.Fatalf("%v\nlog:\n%s", err, &l)
+			}
+			gh.verify()
+			want, err := Local(context.Background(), LocalOptions{Dir: up.repo.Dir, Base: base, Head: head})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Diff != want.Diff || got.MergeBase != want.MergeBase || len(got.Files) != len(want.Files) {
+				t.Errorf("gathered merge base %s with %d files, want %s with %d, as upstream has it", got.MergeBase, len(got.Files), want.MergeBase, len(want.Files))
+			}
+			if !l.has("fetching 1 missing commit") || !l.has(tt.wantLog) {
+				t.Errorf("the log does not say it fetched the head (%q):\n%s", tt.wantLog, &l)
+			}
+			if cfg := co.git("config", "--list", "--local"); strings.Contains(strings.ToLower(cfg), "extraheader") {
+				t.Errorf(".git/config gained an extraheader:\n%s", cfg)
+			}
+			assertNoToken(t, co.repo.Dir)
+		})
+	}
+}
+
+// gitHTTP serves the bare repositories under root over git's smart HTTP
+// protocol (git http-backend), accepting only the token as actions/checkout
+// sends it. It counts the requests that carried it.
+func gitHTTP(t *testing.T, root string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	execPath, err := (git.Repo{Dir: root}).Output(context.Background(), "--exec-path")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := &cgi.Handler{
+		Path: filepath.Join(execPath, "git-http-backend"),
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1",
+			"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME=" + t.TempDir()},
+	}
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+testToken))
+	var authed atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Authorization"), want) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
+			http.Error(w, "Authentication failed", http.StatusUnauthorized)
+			return
+		}
+		authed.Add(1)
+		backend.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &authed
+}
+
+func TestGitHubPartialClonesOverHTTPWithTheTokenInTheEnvironmentOnly(t *testing.T) {
+	t.Parallel()
+	up, _ := featureRepo(t)
+	base, head := up.git("rev-parse", "main"), up.git("rev-parse", "feature")
+	bare := bareRemote(t, up, head)
+	srv, authed := gitHTTP(t, filepath.Dir(bare))
+	cloneURL := srv.URL + "/remote.git"
+	gh := apiFor(t, base, head, cloneURL)
+	cloneDir := t.TempDir()
+	var l logs
+	got, err := GitHub(context.Background(), GitHubOptions{
+		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Owner: owner, Repo: repoName_, Number: prNumber, CloneDir: cloneDir, Logf: l.logf,
+	})
+	if err != nil {
+		t.Fatalf("%v\nlog:\n%s", err, &l)
+	}
+	gh.verify()
+	if authed.Load() == 0 {
+		t.Error("git never sent the token to the git server")
+	}
+	if filepath.Dir(got.Dir) != cloneDir {
+		t.Fatalf("Dir = %s, want a new directory under %s", got.Dir, cloneDir)
+	}
+	co := &fixture{t: t, repo: git.Repo{Dir: got.Dir}}
+	if f := co.git("config", "remote.origin.partialclonefilter"); f != "blob:none" {
+		t.Errorf("partialclonefilter = %q, want blob:none", f)
+	}
+	if h := co.git("rev-parse", "HEAD"); h != head {
+		t.Errorf("the clone has %s checked out, want the head %s", h, head)
+	}
+	data, err := os.ReadFile(filepath.Join(got.Dir, "a.go"))
+	if err != nil || !strings.Contains(string(data), "func B") {
+		t.Errorf("a.go at head: %q, %v", data, err)
+	}
+	want, err := Local(context.Background(), LocalOptions{Dir: up.repo.Dir, Base: base, Head: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Diff != want.Diff || got.MergeBase != want.MergeBase {
+		t.Errorf("the partial clone's diff or merge base differs from upstream's")
+	}
+	if !l.has("partial clone") {
+		t.Errorf("the log does not say it cloned:\n%s", &l)
+	}
+	assertNoToken(t, got.Dir)
+}
