@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sourcegraph/conc/iter"
+
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/llm"
 )
@@ -208,5 +210,49 @@ func TestSystemPrompt(t *testing.T) {
 	}
 	if g := SystemPrompt(12, "Wrap errors."); !strings.Contains(g, "# Repository guidelines") || !strings.Contains(g, "Wrap errors.") {
 		t.Error("guidelines are missing")
+	}
+}
+
+// TestReviewersInParallel runs three reviewers on one PR at once, as the
+// pipeline does: one submits, one never does and one hangs past its deadline.
+// Each is reported with its own status and reason, and the good one's work
+// is kept.
+func TestReviewersInParallel(t *testing.T) {
+	pr := fixture(t)
+	good := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
+		if turn == 1 {
+			return calls(1, [2]string{ToolReadFile, `{"path": "main.go"}`}), nil
+		}
+		return calls(turn, [2]string{ToolSubmit, validSubmission}), nil
+	}}
+	stubborn := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
+		return calls(turn, [2]string{ToolGrep, `{"pattern": "func", "glob": null}`}), nil
+	}}
+	hang := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}
+	cfgs := []Config{
+		{Name: "good", Model: good, MaxTurns: 5},
+		{Name: "stubborn", Model: stubborn, MaxTurns: 3},
+		{Name: "hang", Model: hang, Timeout: 30 * time.Millisecond},
+	}
+	results := iter.Map(cfgs, func(c *Config) Result { return Review(t.Context(), pr, *c) })
+	want := []struct{ status, err string }{
+		{review.StatusOK, ""},
+		{review.StatusFailed, "turn budget of 3 spent"},
+		{review.StatusTimedOut, "deadline of 30ms reached after 0 turns"},
+	}
+	for i, w := range want {
+		r := results[i].Run
+		if r.Name != cfgs[i].Name || r.Status != w.status || !strings.Contains(r.Error, w.err) || (w.err == "") != (r.Error == "") {
+			t.Errorf("%s: status %s, error %q; want %s, %q", cfgs[i].Name, r.Status, r.Error, w.status, w.err)
+		}
+		if (r.Submission != nil) != (w.status == review.StatusOK) {
+			t.Errorf("%s: submission %v", r.Name, r.Submission)
+		}
+	}
+	if got := results[0].Run.Submission.Findings[0].Title; got != "main prints twice" {
+		t.Errorf("the good reviewer's finding = %q", got)
 	}
 }

@@ -66,9 +66,12 @@ func hasDriveLetter(p string) bool {
 }
 
 // isGitPath reports whether any element of the slash path p is .git, in any
-// case, and also with the trailing dots or spaces Windows file systems drop.
+// case, also with the trailing dots or spaces Windows file systems drop and
+// the zero-width characters HFS+ ignores (git's own protectNTFS and
+// protectHFS checks).
 func isGitPath(p string) bool {
 	for _, e := range strings.Split(p, "/") {
+		e = strings.Map(dropIgnorable, e)
 		if strings.EqualFold(strings.TrimRight(e, ". "), ".git") {
 			return true
 		}
@@ -124,10 +127,11 @@ type fileInfo struct {
 	binary    bool
 }
 
-// open confines p, refuses directories and returns the file open for
+// open confines p, refuses directories and anything but a regular file,
+// asks allow (when set) about the resolved path, and returns the file open for
 // reading through an os.Root, so the file opened is the one checked even if
 // the tree changed in between, with its size and whether it looks binary.
-func (c *checkout) open(p string) (*os.File, fileInfo, error) {
+func (c *checkout) open(p string, allow func(real string) error) (*os.File, fileInfo, error) {
 	rel, real, err := c.resolve(p)
 	if err != nil {
 		return nil, fileInfo{}, err
@@ -137,22 +141,31 @@ func (c *checkout) open(p string) (*os.File, fileInfo, error) {
 		return nil, fileInfo{}, fmt.Errorf("open checkout: %w", err)
 	}
 	defer root.Close()
-	f, err := root.Open(filepath.FromSlash(real))
+	name := filepath.FromSlash(real)
+	// Lstat before opening: the resolved path holds no symlink, and a FIFO
+	// or device must never be opened, since opening one can block.
+	st, err := root.Lstat(name)
 	if err != nil {
-		return nil, fileInfo{}, Retry("%s cannot be read: %s", rel, describeFSError(err))
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, fileInfo{}, Retry("%s cannot be read: %s", rel, describeFSError(err))
 	}
 	if st.IsDir() {
-		f.Close()
 		return nil, fileInfo{}, Retry("%s is a directory; use list_files with the glob %q to see its files", rel, rel+"/**")
 	}
 	if !st.Mode().IsRegular() {
-		f.Close()
 		return nil, fileInfo{}, Retry("%s is not a regular file", rel)
+	}
+	if allow != nil {
+		if err := allow(real); err != nil {
+			return nil, fileInfo{}, err
+		}
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, fileInfo{}, Retry("%s cannot be read: %s", rel, describeFSError(err))
+	}
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fileInfo{}, Retry("%s cannot be read", rel)
 	}
 	info := fileInfo{rel: rel, real: real, size: st.Size()}
 	head := make([]byte, 8000)
@@ -172,4 +185,13 @@ func (c *checkout) open(p string) (*os.File, fileInfo, error) {
 // isBinary is git's heuristic: a NUL byte in the first 8000 bytes.
 func isBinary(head []byte) bool {
 	return strings.IndexByte(string(head), 0) >= 0
+}
+
+// dropIgnorable drops the code points HFS+ ignores in file names.
+func dropIgnorable(r rune) rune {
+	switch {
+	case r >= 0x200c && r <= 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x206a && r <= 0x206f, r == 0xfeff:
+		return -1
+	}
+	return r
 }

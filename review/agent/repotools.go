@@ -161,7 +161,7 @@ func (r *repo) readFileTool() Tool {
 			if err != nil {
 				return "", err
 			}
-			f, info, err := co.open(p.Path)
+			f, info, err := co.open(p.Path, func(real string) error { return r.tracked(ctx, real) })
 			if err != nil {
 				return "", err
 			}
@@ -312,7 +312,7 @@ func (r *repo) grepTool() Tool {
 // grepFile appends name's matching lines to b. It reports whether the search
 // may go on (false once the caps are reached) and 1 when it skipped the file.
 func grepFile(co *checkout, name string, re *regexp.Regexp, b *strings.Builder, matches *int) (bool, int, error) {
-	f, info, err := co.open(name)
+	f, info, err := co.open(name, nil)
 	if err != nil {
 		if IsToolError(err) {
 			return true, 1, nil
@@ -345,6 +345,20 @@ func grepFile(co *checkout, name string, re *regexp.Regexp, b *strings.Builder, 
 		*matches++
 	}
 	return true, 0, nil
+}
+
+// tracked refuses a file git does not track: the checkout may hold files a
+// workflow step wrote (credentials among them), and the tools show only the
+// repository's own.
+func (r *repo) tracked(ctx context.Context, real string) error {
+	out, err := r.git.Run(ctx, "ls-files", "-z", "--", ":(literal)"+real)
+	if err != nil {
+		return gitErr(ctx, "check tracked", err)
+	}
+	if string(out) != real+"\x00" {
+		return Retry("%s is not tracked by git; the tools read only the repository's files (use list_files to see them)", real)
+	}
+	return nil
 }
 
 // trackedFiles lists the files git tracks in the checkout, sorted, keeping

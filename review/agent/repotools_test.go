@@ -5,11 +5,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
 func TestConfinement(t *testing.T) {
 	pr := fixture(t)
+	writeFile(t, pr.Dir, "gha-creds.json", secret)
+	if err := syscall.Mkfifo(filepath.Join(pr.Dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tools := RepoTools(pr)
 	read := tool(t, tools, ToolReadFile)
 	cases := []struct {
@@ -41,6 +46,9 @@ func TestConfinement(t *testing.T) {
 		{"a symlink loop is refused", "loop-a", "symlink loop", ""},
 		{"a symlink inside the repository is read", "inside", "", "func Add"},
 		{"a path through a symlinked directory inside is read", "libdir/util.go", "", "func Add"},
+		{"a .git hidden by a zero-width joiner is refused", ".g\u200cit/config", "inside .git", ""},
+		{"an untracked file a workflow step wrote is refused", "gha-creds.json", "not tracked by git", ""},
+		{"a FIFO is refused without blocking", "fifo", "not a regular file", ""},
 		{"a missing file says so", "nope.go", "does not exist", ""},
 		{"a directory says to list it", "lib", "is a directory", ""},
 		{"an empty path is refused", "", "path is empty", ""},
@@ -134,6 +142,7 @@ func TestReadFile(t *testing.T) {
 
 	// A huge file gets a summary; a long one is cut with a note.
 	writeFile(t, pr.Dir, "huge.txt", strings.Repeat("x", maxFileBytes+1))
+	gitRun(t, pr.Dir, prEnv, "add", "huge.txt")
 	got, _ = call(t, read, `{"path": "huge.txt"}`)
 	if !strings.Contains(got, "large file") || len(got) > 500 {
 		t.Errorf("read_file(huge) = %.200q, want a short summary", got)
@@ -143,6 +152,7 @@ func TestReadFile(t *testing.T) {
 		fmt.Fprintf(&b, "line %d %s\n", i, strings.Repeat("y", 40))
 	}
 	writeFile(t, pr.Dir, "long.txt", b.String())
+	gitRun(t, pr.Dir, prEnv, "add", "long.txt")
 	got, _ = call(t, read, `{"path": "long.txt"}`)
 	if len(got) > maxReadBytes+100 {
 		t.Errorf("read_file(long) returned %d bytes, over the cap", len(got))
