@@ -365,3 +365,50 @@ func TestClientURLs(t *testing.T) {
 		}
 	}
 }
+
+func TestGitHubWaitsOutASecondaryRateLimit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.write("a.txt", "a\n")
+	base := f.commit("base")
+	f.write("a.txt", "b\n")
+	head := f.commit("head")
+	gh := newFakeGitHub(t, testToken)
+	var mu sync.Mutex
+	asked := 0
+	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked++
+		first := asked == 1
+		mu.Unlock()
+		if first {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusForbidden, map[string]any{
+				"message":           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+				"documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/resources-in-the-rest-api#secondary-rate-limits"})
+			return
+		}
+		writeJSON(w, http.StatusOK, prJSON(t, base, head, 1, 1, ""))
+	})
+	commits := commitItems(t, 1)
+	gh.on("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
+	serveFeedback(t, gh)
+	var waits []time.Duration
+	got, err := GitHub(context.Background(), GitHubOptions{
+		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Owner: owner, Repo: repoName_, Number: prNumber, Dir: f.repo.Dir,
+		// go-github itself refuses calls until Retry-After passes, so the
+		// wait must be real.
+		Sleep: func(ctx context.Context, d time.Duration) error { waits = append(waits, d); return sleepCtx(ctx, d) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh.verify()
+	if asked != 2 || len(waits) != 1 || waits[0] != time.Second {
+		t.Errorf("asked %d times with waits %v; want one retry after the 1s Retry-After", asked, waits)
+	}
+	if got.HeadSHA != head {
+		t.Errorf("HeadSHA = %s, want %s", got.HeadSHA, head)
+	}
+}

@@ -2,6 +2,9 @@ package pr
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -269,5 +272,36 @@ func TestNameFromURL(t *testing.T) {
 		if got := nameFromURL(in); got != want {
 			t.Errorf("nameFromURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestLocalReadsACheckoutOwnedByAnotherUser(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the checkout to another user")
+	}
+	f, _ := featureRepo(t)
+	err := filepath.WalkDir(f.repo.Dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, 65534, 65534)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Plain git refuses this checkout; review/git marks it safe per command.
+	plain := exec.Command("git", "status")
+	plain.Dir = f.repo.Dir
+	plain.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	if out, err := plain.CombinedOutput(); err == nil || !strings.Contains(string(out), "dubious ownership") {
+		t.Fatalf("plain git status: %v, %s; want it to stop on dubious ownership", err, out)
+	}
+	got, err := Local(context.Background(), LocalOptions{Dir: f.repo.Dir, Base: "main", Head: "feature"})
+	if err != nil {
+		t.Fatalf("Local on a checkout owned by another user: %v", err)
+	}
+	if len(got.Files) == 0 || got.Diff == "" {
+		t.Errorf("gathered %d files and %d diff bytes, want the branch's changes", len(got.Files), len(got.Diff))
 	}
 }
