@@ -115,6 +115,10 @@ var limitationRe = regexp.MustCompile(`\b(?:TODO|FIXME|XXX|HACK)\b|(?i:\b(?:not 
 // maxQuote bounds a limitation's quoted text, in bytes.
 const maxQuote = 500
 
+// maxLimitations bounds the candidates one gather collects; a pull request
+// with more is past the point where listing them helps a reader.
+const maxLimitations = 500
+
 // maxContinuation is how many following comment lines a quote may take in.
 const maxContinuation = 4
 

@@ -324,8 +324,11 @@ func (g *gatherer) fromAPI(ctx context.Context, p *review.PR, gp *github.PullReq
 			continue
 		}
 		b.WriteString(part.text)
-		p.Limitations = append(p.Limitations, limitations(part.file)...)
+		if len(p.Limitations) < maxLimitations {
+			p.Limitations = append(p.Limitations, limitations(part.file)...)
+		}
 	}
+	p.Limitations = p.Limitations[:min(len(p.Limitations), maxLimitations)]
 	p.Diff = b.String()
 	for _, f := range files {
 		cf := changedFileOf(f)

@@ -32,7 +32,7 @@ type LocalOptions struct {
 // Local gathers the changes from the merge base of Base and Head to Head from
 // local git alone, with no network: the commits (oldest first), the changed
 // files, the unified diff (no size limit), the skipped files and the candidate
-// acknowledged limitations. Title and Author come from Head's commit; Repo
+// acknowledged limitations (at most 500). Title and Author come from Head's commit; Repo
 // from the origin remote's URL, or else the directory's name. PR.Dir is the
 // repository's top-level directory, whatever it has checked out.
 func Local(ctx context.Context, opts LocalOptions) (*review.PR, error) {
@@ -201,9 +201,11 @@ func filterDiff(diff string, skip map[string]string) (string, []review.Limitatio
 			continue
 		}
 		b.WriteString(part.text)
-		lims = append(lims, limitations(part.file)...)
+		if len(lims) < maxLimitations {
+			lims = append(lims, limitations(part.file)...)
+		}
 	}
-	return b.String(), lims
+	return b.String(), lims[:min(len(lims), maxLimitations)]
 }
 
 // commitRange lists the commits of from..to, oldest first.
