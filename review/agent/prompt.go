@@ -272,7 +272,7 @@ func Guidelines(ctx context.Context, pr *review.PR, instructions string) string 
 				continue
 			}
 			data, err := repo.Run(ctx, "cat-file", "blob", rev+":"+name)
-			if err != nil || isBinary(data[:min(len(data), 8000)]) {
+			if err != nil || isBinary(data) {
 				continue
 			}
 			text := strings.TrimSpace(string(data))

@@ -6,9 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,17 +50,26 @@ type repo struct {
 	pr  *review.PR
 	git git.Repo
 
-	coOnce sync.Once
-	co     *checkout
-	coErr  error
+	treeOnce sync.Once
+	tree     *tree
+	treeErr  error
 
 	prOnce    sync.Once
 	prCommits map[string]bool
 }
 
-func (r *repo) checkout() (*checkout, error) {
-	r.coOnce.Do(func() { r.co, r.coErr = newCheckout(r.pr.Dir) })
-	return r.co, r.coErr
+// headTree is the head commit's tree, listed on first use. The listing runs
+// under the first caller's context, so a failure is not cached when that
+// context ended.
+func (r *repo) headTree(ctx context.Context) (*tree, error) {
+	r.treeOnce.Do(func() {
+		if r.pr.Dir == "" {
+			r.treeErr = errors.New("the checkout directory is empty; set pr.Dir to the repository")
+			return
+		}
+		r.tree, r.treeErr = loadTree(ctx, r.git, r.head())
+	})
+	return r.tree, r.treeErr
 }
 
 // head is the revision the history tools read.
@@ -150,31 +157,30 @@ type ReadFileParams struct {
 
 func (r *repo) readFileTool() Tool {
 	return NewTool(ToolReadFile,
-		"Read a file of the checkout at the PR head, with line numbers. start and end are 1-based and inclusive; null reads from the first line or to the last. Long output is cut with a note saying which lines to ask for next.",
+		"Read a file as it is at the PR head, with line numbers. start and end are 1-based and inclusive; null reads from the first line or to the last. Long output is cut with a note saying which lines to ask for next.",
 		map[string]Field{
 			"path":  {Description: "Path relative to the repository root, e.g. src/main.go."},
 			"start": {Description: "First line to read (1-based), or null for the first line."},
 			"end":   {Description: "Last line to read (inclusive), or null for the last line."},
 		},
 		func(ctx context.Context, p ReadFileParams) (string, error) {
-			co, err := r.checkout()
+			t, err := r.headTree(ctx)
 			if err != nil {
 				return "", err
 			}
-			f, info, err := co.open(p.Path, func(real string) error { return r.tracked(ctx, real) })
+			info, err := t.file(ctx, p.Path)
 			if err != nil {
 				return "", err
-			}
-			defer f.Close()
-			if info.binary {
-				return fmt.Sprintf("%s is a binary file (%d bytes); its content is not shown.", info.rel, info.size), nil
 			}
 			if info.size > maxFileBytes {
 				return fmt.Sprintf("%s is a large file (%d bytes, over the %d-byte limit); its content is not shown. It is likely generated or data: review what produces it instead.", info.rel, info.size, maxFileBytes), nil
 			}
-			data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+			data, err := t.read(ctx, info.sha)
 			if err != nil {
-				return "", Retry("%s cannot be read: %s", info.rel, describeFSError(err))
+				return "", err
+			}
+			if isBinary(data) {
+				return fmt.Sprintf("%s is a binary file (%d bytes); its content is not shown.", info.rel, info.size), nil
 			}
 			return numberLines(info.rel, data, p.Start, p.End)
 		})
@@ -262,7 +268,7 @@ type GrepParams struct {
 
 func (r *repo) grepTool() Tool {
 	return NewTool(ToolGrep,
-		"Search the files tracked at the PR head for a regular expression (RE2 syntax; use (?i) for case-insensitive). Prints path:line:text for each matching line, at most 200. Binary and very large files are skipped.",
+		"Search the files of the PR head for a regular expression (RE2 syntax; use (?i) for case-insensitive). Prints path:line:text for each matching line, at most 200. Binary and very large files are skipped.",
 		map[string]Field{
 			"pattern": {Description: "RE2 regular expression matched against each line."},
 			"glob":    {Description: "Only search paths matching this glob (** crosses directories, e.g. src/**/*.go; a glob without / also matches file names anywhere, e.g. *.go), or null for every file."},
@@ -275,95 +281,83 @@ func (r *repo) grepTool() Tool {
 			if err != nil {
 				return "", Retry("pattern %q is not a valid RE2 regular expression: %v", p.Pattern, err)
 			}
-			files, err := r.trackedFiles(ctx, p.Glob)
+			t, err := r.headTree(ctx)
 			if err != nil {
 				return "", err
 			}
-			co, err := r.checkout()
+			files, err := t.match(p.Glob)
 			if err != nil {
 				return "", err
 			}
 			var b strings.Builder
-			matches, skipped := 0, 0
+			matches, skipped, searched := 0, 0, 0
+			var batch []string
+			var shas []string
 			for _, name := range files {
-				if err := ctx.Err(); err != nil {
-					return "", err
+				e := t.entries[name]
+				if e.typ != "blob" || e.isLink() {
+					continue // links are searched under their targets' paths
 				}
-				more, s, err := grepFile(co, name, re, &b, &matches)
-				if err != nil {
-					return "", err
+				if e.size > maxFileBytes {
+					skipped++
+					continue
 				}
-				skipped += s
-				if !more {
-					fmt.Fprintf(&b, "[stopped after %d matches; narrow the pattern or the glob]\n", matches)
-					break
+				batch = append(batch, name)
+				shas = append(shas, e.sha)
+			}
+			full := false
+			err = t.readBatch(ctx, shas, func(i int, data []byte) bool {
+				if isBinary(data) {
+					skipped++
+					return true
 				}
+				searched++
+				full = !grepFile(batch[i], data, re, &b, &matches)
+				return !full
+			})
+			if err != nil {
+				return "", err
+			}
+			if full {
+				fmt.Fprintf(&b, "[stopped after %d matches; narrow the pattern or the glob]\n", matches)
 			}
 			if matches == 0 {
-				fmt.Fprintf(&b, "No matches for %q in %d files.\n", p.Pattern, len(files))
+				fmt.Fprintf(&b, "No matches for %q in %d files.\n", p.Pattern, searched)
 			}
 			if skipped > 0 {
-				fmt.Fprintf(&b, "[%d files skipped: binary, too large, or links out of the repository]\n", skipped)
+				fmt.Fprintf(&b, "[%d binary or very large files not searched]\n", skipped)
 			}
 			return b.String(), nil
 		})
 }
 
-// grepFile appends name's matching lines to b. It reports whether the search
-// may go on (false once the caps are reached) and 1 when it skipped the file.
-func grepFile(co *checkout, name string, re *regexp.Regexp, b *strings.Builder, matches *int) (bool, int, error) {
-	f, info, err := co.open(name, nil)
-	if err != nil {
-		if IsToolError(err) {
-			return true, 1, nil
-		}
-		return false, 0, err
-	}
-	defer f.Close()
-	if info.binary || info.size > maxFileBytes {
-		return true, 1, nil
-	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), maxFileBytes+1)
-	for line := 1; sc.Scan(); line++ {
-		text := sc.Text()
+// grepFile appends name's matching lines to b and reports whether the
+// search may go on (false once a cap is reached).
+func grepFile(name string, data []byte, re *regexp.Regexp, b *strings.Builder, matches *int) bool {
+	for i, text := range splitLines(data) {
 		if !re.MatchString(text) {
 			continue
 		}
 		if *matches >= maxGrepMatches {
-			return false, 0, nil
+			return false
 		}
 		text = strings.TrimSuffix(text, "\r")
 		if len(text) > maxGrepLineBytes {
 			text = cutUTF8(text, maxGrepLineBytes) + " [...]"
 		}
-		row := fmt.Sprintf("%s:%d:%s\n", info.rel, line, text)
+		row := fmt.Sprintf("%s:%d:%s\n", name, i+1, text)
 		if b.Len()+len(row) > maxGrepBytes {
-			return false, 0, nil
+			return false
 		}
 		b.WriteString(row)
 		*matches++
 	}
-	return true, 0, nil
+	return true
 }
 
-// tracked refuses a file git does not track: the checkout may hold files a
-// workflow step wrote (credentials among them), and the tools show only the
-// repository's own.
-func (r *repo) tracked(ctx context.Context, real string) error {
-	out, err := r.git.Run(ctx, "ls-files", "-z", "--", ":(literal)"+real)
-	if err != nil {
-		return gitErr(ctx, "check tracked", err)
-	}
-	if string(out) != real+"\x00" {
-		return Retry("%s is not tracked by git; the tools read only the repository's files (use list_files to see them)", real)
-	}
-	return nil
-}
-
-// trackedFiles lists the files git tracks in the checkout, sorted, keeping
-// those that match glob when it is set.
-func (r *repo) trackedFiles(ctx context.Context, glob *string) ([]string, error) {
+// match lists the paths of the head tree that are not directories, sorted,
+// keeping those that match glob when it is set.
+func (t *tree) match(glob *string) ([]string, error) {
 	g := ""
 	if glob != nil {
 		g = strings.TrimPrefix(strings.TrimSpace(*glob), "./")
@@ -371,18 +365,15 @@ func (r *repo) trackedFiles(ctx context.Context, glob *string) ([]string, error)
 			return nil, Retry("glob %q is not a valid pattern", *glob)
 		}
 	}
-	out, err := r.git.Run(ctx, "ls-files", "-z")
-	if err != nil {
-		return nil, gitErr(ctx, "list files", err)
+	if g == "" {
+		return t.files, nil
 	}
 	var files []string
-	for _, name := range strings.Split(string(out), "\x00") {
-		if name == "" || (g != "" && !matchGlob(g, name)) {
-			continue
+	for _, name := range t.files {
+		if matchGlob(g, name) {
+			files = append(files, name)
 		}
-		files = append(files, name)
 	}
-	sort.Strings(files)
 	return files, nil
 }
 
@@ -406,12 +397,16 @@ type ListFilesParams struct {
 
 func (r *repo) listFilesTool() Tool {
 	return NewTool(ToolList,
-		"List the files tracked at the PR head, sorted, at most 1000.",
+		"List the files of the PR head, sorted, at most 1000.",
 		map[string]Field{
 			"glob": {Description: "Only list paths matching this glob (** crosses directories, e.g. src/**/*.go; a glob without / also matches file names anywhere), or null for every file."},
 		},
 		func(ctx context.Context, p ListFilesParams) (string, error) {
-			files, err := r.trackedFiles(ctx, p.Glob)
+			t, err := r.headTree(ctx)
+			if err != nil {
+				return "", err
+			}
+			files, err := t.match(p.Glob)
 			if err != nil {
 				return "", err
 			}
@@ -668,7 +663,7 @@ func (r *repo) showBaseTool() Tool {
 			if err != nil {
 				return "", gitErr(ctx, ToolShowBase, err)
 			}
-			if isBinary(data[:min(len(data), 8000)]) {
+			if isBinary(data) {
 				return fmt.Sprintf("%s at the merge base is a binary file (%d bytes); its content is not shown.", rel, len(data)), nil
 			}
 			text, err := numberLines(rel, data, nil, nil)

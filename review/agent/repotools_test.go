@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/deepreview/deep-review/review"
 )
 
 func TestConfinement(t *testing.T) {
@@ -47,8 +49,9 @@ func TestConfinement(t *testing.T) {
 		{"a symlink inside the repository is read", "inside", "", "func Add"},
 		{"a path through a symlinked directory inside is read", "libdir/util.go", "", "func Add"},
 		{"a .git hidden by a zero-width joiner is refused", ".g\u200cit/config", "inside .git", ""},
-		{"an untracked file a workflow step wrote is refused", "gha-creds.json", "not tracked by git", ""},
-		{"a FIFO is refused without blocking", "fifo", "not a regular file", ""},
+		{"an untracked file a workflow step wrote is unreachable", "gha-creds.json", "does not exist at the PR head", ""},
+		{"a FIFO in the checkout is unreachable", "fifo", "does not exist at the PR head", ""},
+		{"a file under a file is refused", "main.go/x", "not a directory", ""},
 		{"a missing file says so", "nope.go", "does not exist", ""},
 		{"a directory says to list it", "lib", "is a directory", ""},
 		{"an empty path is refused", "", "path is empty", ""},
@@ -99,13 +102,30 @@ func TestConfinementOtherTools(t *testing.T) {
 	if strings.Contains(got, secret) || strings.Contains(got, "AUTHORIZATION") {
 		t.Fatalf("grep leaked the secret: %q", got)
 	}
-	if !strings.Contains(got, "No matches") || !strings.Contains(got, "files skipped") {
+	if !strings.Contains(got, "No matches") || !strings.Contains(got, "1 binary or very large files not searched") {
 		t.Errorf("grep = %q, want no matches and a note of the skipped files", got)
 	}
 }
 
+// commitAll commits the working tree as a PR commit and moves the head.
+func commitAll(t *testing.T, pr *review.PR, subject string) {
+	t.Helper()
+	gitRun(t, pr.Dir, prEnv, "add", "-A")
+	gitRun(t, pr.Dir, prEnv, "commit", "-q", "-m", subject)
+	pr.HeadSHA = gitRun(t, pr.Dir, prEnv, "rev-parse", "HEAD")
+}
+
 func TestReadFile(t *testing.T) {
 	pr := fixture(t)
+	writeFile(t, pr.Dir, "huge.txt", strings.Repeat("x", maxFileBytes+1))
+	var b strings.Builder
+	for i := 1; i <= 3000; i++ {
+		fmt.Fprintf(&b, "line %d %s\n", i, strings.Repeat("y", 40))
+	}
+	writeFile(t, pr.Dir, "long.txt", b.String())
+	commitAll(t, pr, "Add large files")
+	// The working tree differs from the head: the tools read the head.
+	writeFile(t, pr.Dir, "main.go", "package changed\n")
 	read := tool(t, RepoTools(pr), ToolReadFile)
 
 	got, _ := call(t, read, `{"path": "main.go", "start": 6, "end": 7}`)
@@ -141,18 +161,10 @@ func TestReadFile(t *testing.T) {
 	}
 
 	// A huge file gets a summary; a long one is cut with a note.
-	writeFile(t, pr.Dir, "huge.txt", strings.Repeat("x", maxFileBytes+1))
-	gitRun(t, pr.Dir, prEnv, "add", "huge.txt")
 	got, _ = call(t, read, `{"path": "huge.txt"}`)
 	if !strings.Contains(got, "large file") || len(got) > 500 {
 		t.Errorf("read_file(huge) = %.200q, want a short summary", got)
 	}
-	var b strings.Builder
-	for i := 1; i <= 3000; i++ {
-		fmt.Fprintf(&b, "line %d %s\n", i, strings.Repeat("y", 40))
-	}
-	writeFile(t, pr.Dir, "long.txt", b.String())
-	gitRun(t, pr.Dir, prEnv, "add", "long.txt")
 	got, _ = call(t, read, `{"path": "long.txt"}`)
 	if len(got) > maxReadBytes+100 {
 		t.Errorf("read_file(long) returned %d bytes, over the cap", len(got))
@@ -174,6 +186,12 @@ func TestReadFile(t *testing.T) {
 
 func TestGrepAndListFiles(t *testing.T) {
 	pr := fixture(t)
+	var b strings.Builder
+	for range maxGrepMatches + 50 {
+		b.WriteString("needle\n")
+	}
+	writeFile(t, pr.Dir, "many.txt", b.String())
+	commitAll(t, pr, "Add many needles")
 	tools := RepoTools(pr)
 	grep, list := tool(t, tools, ToolGrep), tool(t, tools, ToolList)
 
@@ -198,12 +216,6 @@ func TestGrepAndListFiles(t *testing.T) {
 		t.Errorf("grep searched an untracked file: %q", got)
 	}
 	// The match cap holds and says so.
-	var b strings.Builder
-	for range maxGrepMatches + 50 {
-		b.WriteString("needle\n")
-	}
-	writeFile(t, pr.Dir, "many.txt", b.String())
-	gitRun(t, pr.Dir, prEnv, "add", "many.txt")
 	got, _ = call(t, grep, `{"pattern": "needle", "glob": null}`)
 	if n := strings.Count(got, ":needle\n"); n != maxGrepMatches || !strings.Contains(got, "narrow the pattern") {
 		t.Errorf("grep returned %d matches (want %d) and note? %v", n, maxGrepMatches, strings.Contains(got, "narrow"))
