@@ -3,6 +3,7 @@ package pr
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-github/v60/github"
 
 	"github.com/deepreview/deep-review/review"
 )
@@ -410,5 +413,30 @@ func TestGitHubWaitsOutASecondaryRateLimit(t *testing.T) {
 	}
 	if got.HeadSHA != head {
 		t.Errorf("HeadSHA = %s, want %s", got.HeadSHA, head)
+	}
+}
+
+func TestIsFork(t *testing.T) {
+	t.Parallel()
+	same := loadFixture(t, "pulls-get.json")
+	fork := clone(t, same)
+	headRepo := obj(obj(fork, "head"), "repo")
+	headRepo["full_name"], headRepo["fork"] = "someone/Hello-World", true
+	for _, tt := range []struct {
+		name string
+		pr   map[string]any
+		want bool
+	}{
+		{"the fixture's head is in the base repository", same, false},
+		{"a head in another repository is a fork", fork, true},
+	} {
+		var p github.PullRequest
+		data, _ := json.Marshal(tt.pr)
+		if err := json.Unmarshal(data, &p); err != nil {
+			t.Fatal(err)
+		}
+		if got := IsFork(&p); got != tt.want {
+			t.Errorf("%s: IsFork = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -218,13 +218,14 @@ func (g *gatherer) gather(ctx context.Context) (*review.PR, error) {
 
 // IsFork reports whether the pull request's head lives in another repository
 // than its base (a fork, whose workflow runs get a read-only token and no
-// secrets under pull_request).
+// secrets under pull_request). A head whose repository was deleted counts
+// as a fork.
 func IsFork(p *github.PullRequest) bool {
 	head, base := p.GetHead().GetRepo(), p.GetBase().GetRepo()
-	if head.GetFork() && head.GetFullName() != base.GetFullName() {
+	if head == nil || head.GetFullName() == "" {
 		return true
 	}
-	return head.GetFullName() != "" && base.GetFullName() != "" && !strings.EqualFold(head.GetFullName(), base.GetFullName())
+	return !strings.EqualFold(head.GetFullName(), base.GetFullName())
 }
 
 // fromGit fills p's diff, files, skipped files, limitations and merge base
@@ -235,6 +236,9 @@ func (g *gatherer) fromGit(ctx context.Context, p *review.PR, gp *github.PullReq
 	if rem.url == "" {
 		rem.url = gp.GetBase().GetRepo().GetCloneURL()
 	}
+	// Credentials travel in the environment only; a URL carrying some would
+	// put them in argv, error messages and .git/config.
+	rem.url = redactURL(rem.url)
 	var repo git.Repo
 	cloned := false
 	switch {
