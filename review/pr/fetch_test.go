@@ -203,3 +203,31 @@ func TestGitHubPartialClonesOverHTTPWithTheTokenInTheEnvironmentOnly(t *testing.
 	}
 	assertNoToken(t, got.Dir)
 }
+
+func TestGitHubRemovesItsCloneWhenTheGatherFails(t *testing.T) {
+	t.Parallel()
+	up, _ := featureRepo(t)
+	base, head := up.git("rev-parse", "main"), up.git("rev-parse", "feature")
+	bare := bareRemote(t, up, head)
+	gh := newFakeGitHub(t, testToken)
+	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, prJSON(t, base, head, 2, 9, "file://"+bare))
+	})
+	commits := commitItems(t, 2)
+	gh.on("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
+	gh.on("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"message": "Server Error"})
+	})
+	cloneDir := t.TempDir()
+	_, err := GitHub(context.Background(), GitHubOptions{
+		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Owner: owner, Repo: repoName_, Number: prNumber, CloneDir: cloneDir,
+	})
+	if err == nil || !strings.Contains(err.Error(), "list comments of octocat/Hello-World#1347") {
+		t.Fatalf("error %v, want the failed comment listing", err)
+	}
+	gh.verify()
+	if left, _ := os.ReadDir(cloneDir); len(left) != 0 {
+		t.Errorf("the clone is left behind in %s: %v", cloneDir, left)
+	}
+}

@@ -114,6 +114,9 @@ type gatherer struct {
 	c          *github.Client
 	m          *matcher
 	graphqlURL string
+	// cloned is the partial clone made for this gather, removed again when
+	// the gather fails.
+	cloned string
 }
 
 func (g *gatherer) logf(format string, args ...any) {
@@ -144,10 +147,15 @@ func (g *gatherer) call(ctx context.Context, what string, fn func() (*github.Res
 	}
 }
 
-func (g *gatherer) gather(ctx context.Context) (*review.PR, error) {
+func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
+	defer func() {
+		if err != nil && g.cloned != "" {
+			os.RemoveAll(g.cloned)
+		}
+	}()
 	o, r, n := g.opts.Owner, g.opts.Repo, g.opts.Number
 	var gp *github.PullRequest
-	err := g.call(ctx, fmt.Sprintf("get pull request %s/%s#%d", o, r, n), func() (resp *github.Response, err error) {
+	err = g.call(ctx, fmt.Sprintf("get pull request %s/%s#%d", o, r, n), func() (resp *github.Response, err error) {
 		gp, resp, err = g.c.PullRequests.Get(ctx, o, r, n)
 		return resp, err
 	})
@@ -258,10 +266,12 @@ func (g *gatherer) fromGit(ctx context.Context, p *review.PR, gp *github.PullReq
 			return nil, err
 		}
 		cloned = true
+		g.cloned = repo.Dir
 	}
 	fail := func(err error) (*git.Repo, error) {
 		if cloned {
 			os.RemoveAll(repo.Dir)
+			g.cloned = ""
 		}
 		return nil, err
 	}
