@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/llm"
 )
 
 // settled is a report as Consolidate hands it to Synthesize.
@@ -53,5 +54,72 @@ func TestSynthesizeMapsRetrosByReviewerName(t *testing.T) {
 		if !strings.Contains(prompt, want) {
 			t.Errorf("the synthesis prompt lacks %q:\n%s", want, prompt)
 		}
+	}
+}
+
+func TestSynthesizeLetsTheModelCorrectItsCall(t *testing.T) {
+	t.Parallel()
+	r := settled()
+	r.Findings[0].Severity, r.Findings[0].ID = review.Critical, "C1"
+	calls := 0
+	m := &fakeModel{synthesis: func(prompt string) map[string]any {
+		calls++
+		v := map[string]any{"summary": "The pull request adds Delete to the cache; C1 needs a fix.", "decision": "merge-with-fixes",
+			"reason": "C1 races.", "retros": []map[string]any{{"reviewer": "alpha", "text": "Found C1."}, {"reviewer": "Charlie", "text": "?"}}, "retro": "Close."}
+		if calls > 1 {
+			v["decision"] = "rework"
+			v["retros"] = []map[string]any{{"reviewer": "alpha", "text": "Found C1."}, {"reviewer": "Bravo", "text": "One false positive, R1."}}
+		}
+		return v
+	}}
+	l := newLead(m, 1)
+	s, err := l.Synthesize(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 || s.Decision != review.Rework || s.Retros["Alpha"] != "Found C1." || s.Retros["Bravo"] == "" {
+		t.Errorf("after %d calls got %+v, want rework with retros keyed Alpha and Bravo", calls, s)
+	}
+	second := m.requests[1].Messages
+	feedback := second[len(second)-1].ToolResults[0]
+	for _, want := range []string{"C1 stands as critical, so the decision is rework", `"Charlie" is not a reviewer of this report`, "add a retro for Bravo"} {
+		if !feedback.IsError || !strings.Contains(feedback.Content, want) {
+			t.Errorf("the error result lacks %q: %q", want, feedback.Content)
+		}
+	}
+}
+
+func TestSynthesizeThatNeverSucceedsFails(t *testing.T) {
+	t.Parallel()
+	m := &fakeModel{synthesis: func(string) map[string]any { return map[string]any{"summary": "", "decision": "ship-it"} }}
+	l := newLead(m, 1)
+	if _, err := l.Synthesize(context.Background(), settled()); err == nil || !strings.Contains(err.Error(), "turn budget of 3") {
+		t.Fatalf("got %v, want the turn budget spent", err)
+	}
+	if s := l.Stats(); s.Status != review.StatusFailed || !strings.Contains(s.Error, "synthesis") || s.Tokens.Total() != 3*110 {
+		t.Errorf("stats %+v: want failed, the synthesis' error and 3 turns of tokens", s)
+	}
+}
+
+func TestStatsSumVerificationAndSynthesis(t *testing.T) {
+	t.Parallel()
+	pr := fixture(t)
+	m := &fakeModel{}
+	var priced review.Tokens
+	l := New(Config{Name: "Lead (Fake)", Identity: llm.Identity{Model: "fake-1", Label: "scripted replay"}, Model: m,
+		Cost: func(tk review.Tokens) float64 { priced = tk; return float64(tk.Total()) / 1000 }})
+	if _, err := l.Verify(context.Background(), pr, []review.Finding{excerptOf(deleteRace), excerptOf(getUnlocked)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Synthesize(context.Background(), settled()); err != nil {
+		t.Fatal(err)
+	}
+	s := l.Stats()
+	want := review.Tokens{Input: 500, Output: 50} // 2 findings x 2 turns + 1 synthesis turn
+	if s.Tokens != want || priced != want || s.CostUSD != 0.55 {
+		t.Errorf("tokens %+v cost %v, want %+v and 0.55", s.Tokens, s.CostUSD, want)
+	}
+	if s.Name != "Lead (Fake)" || s.Model != "fake-1 (scripted replay)" || s.Status != review.StatusOK || s.Error != "" {
+		t.Errorf("stats %+v", s)
 	}
 }

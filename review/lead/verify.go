@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -41,13 +42,16 @@ type VerifyParams struct {
 	Severity    string `json:"severity"`
 	PreExisting bool   `json:"pre_existing"`
 	Reason      string `json:"reason"`
+
+	// missing lists the properties the call left out or sent as null.
+	missing []string
 }
 
 var verifyKeys = []string{"accept", "severity", "pre_existing", "reason"}
 
-// UnmarshalJSON decodes strictly: unknown properties are refused, and every
-// property must be present and not null, so a forgotten "accept" is never
-// read as a rejection.
+// UnmarshalJSON decodes strictly: unknown properties are refused, and the
+// properties left out or sent as null are remembered, so validate can refuse
+// them: a forgotten "accept" is never read as a rejection.
 func (p *VerifyParams) UnmarshalJSON(data []byte) error {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(data, &m); err != nil {
@@ -59,9 +63,6 @@ func (p *VerifyParams) UnmarshalJSON(data []byte) error {
 			missing = append(missing, k)
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing %s: every property is required", strings.Join(missing, ", "))
-	}
 	type plain VerifyParams
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -70,6 +71,7 @@ func (p *VerifyParams) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*p = VerifyParams(q)
+	p.missing = missing
 	return nil
 }
 
@@ -110,10 +112,13 @@ func verifyTool() agent.Tool {
 // validate lists every problem of the arguments in one ToolError.
 func (p VerifyParams) validate() error {
 	var probs []string
-	if !review.Severity(p.Severity).Valid() {
+	if len(p.missing) > 0 {
+		probs = append(probs, fmt.Sprintf("missing %s: every property is required", strings.Join(p.missing, ", ")))
+	}
+	if !review.Severity(p.Severity).Valid() && !slices.Contains(p.missing, "severity") {
 		probs = append(probs, fmt.Sprintf("severity: %q is not one of critical, important, suggestion", p.Severity))
 	}
-	if len(strings.Fields(p.Reason)) < 3 {
+	if len(strings.Fields(p.Reason)) < 3 && !slices.Contains(p.missing, "reason") {
 		probs = append(probs, "reason: say in one to three sentences why the finding holds or fails, citing file:line")
 	}
 	if len(probs) > 0 {
