@@ -345,13 +345,14 @@ func generatedFiles(ctx context.Context, repo git.Repo, mb, head string, files [
 		byRev[rev] = append(byRev[rev], f.Path)
 	}
 	var gen []string
+	seen := map[string]bool{}
 	for _, rev := range []string{head, mb} {
 		paths := byRev[rev]
 		for len(paths) > 0 {
 			n := min(len(paths), grepBatch)
 			batch := paths[:n]
 			paths = paths[n:]
-			args := []string{"grep", "--no-color", "-I", "-n", "-z", "-m", "1", "--basic-regexp",
+			args := []string{"grep", "--no-color", "-I", "-n", "-z", "--basic-regexp",
 				"-e", "Code generated .* DO NOT EDIT", rev, "--"}
 			for _, p := range batch {
 				args = append(args, ":(literal)"+p)
@@ -369,10 +370,12 @@ func generatedFiles(ctx context.Context, repo git.Repo, mb, head string, files [
 					continue
 				}
 				n, err := strconv.Atoi(parts[1])
-				if err != nil || n > generatedLines {
+				name := strings.TrimPrefix(parts[0], rev+":")
+				if err != nil || n > generatedLines || seen[name] {
 					continue
 				}
-				gen = append(gen, strings.TrimPrefix(parts[0], rev+":"))
+				seen[name] = true
+				gen = append(gen, name)
 			}
 		}
 	}
