@@ -22,7 +22,9 @@ type Filters struct {
 	Include []string
 	Exclude []string
 	// NoDefaults turns off the default exclusion of vendored, lock and
-	// generated files (vendor/, node_modules/, third_party/, *.pb.go, *_generated.go, lock files and the "Code generated ... DO NOT EDIT" marker).
+	// generated files: vendor/, node_modules/, third_party/, *.pb.go,
+	// *_generated.go, lock files such as go.sum or package-lock.json, and
+	// files whose first lines say "Code generated ... DO NOT EDIT".
 	NoDefaults bool
 }
 

@@ -32,9 +32,9 @@ type LocalOptions struct {
 // Local gathers the changes from the merge base of Base and Head to Head from
 // local git alone, with no network: the commits (oldest first), the changed
 // files, the unified diff (no size limit), the skipped files and the candidate
-// acknowledged limitations (at most 500). Title and Author come from Head's commit; Repo
-// from the origin remote's URL, or else the directory's name. PR.Dir is the
-// repository's top-level directory, whatever it has checked out.
+// acknowledged limitations (at most 500). Title and Author come from Head's
+// commit; Repo from the origin remote's URL, or else the directory's name.
+// PR.Dir is the repository's top-level directory, whatever it has checked out.
 func Local(ctx context.Context, opts LocalOptions) (*review.PR, error) {
 	m, err := newMatcher(opts.Filters)
 	if err != nil {
