@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sourcegraph/conc/iter"
@@ -92,13 +93,17 @@ func TestReviewThatNeverSubmits(t *testing.T) {
 		<-ctx.Done()
 		return nil, fmt.Errorf("anthropic: %w", ctx.Err())
 	}}
-	res = Review(t.Context(), pr, Config{Name: "slow", Model: hang, Timeout: 50 * time.Millisecond})
-	if res.Run.Status != review.StatusTimedOut || !strings.Contains(res.Run.Error, "deadline of 50ms reached after 2 turns") {
-		t.Errorf("deadline: %s %q", res.Run.Status, res.Run.Error)
-	}
-	if res.Run.Turns != 2 || len(res.Transcript.Messages) != 5 {
-		t.Errorf("the timed-out run lost its transcript: %d turns, %d messages", res.Run.Turns, len(res.Transcript.Messages))
-	}
+	// The bubble's clock moves only while everything waits on the hanging
+	// model: the git commands of the first turns never race the deadline.
+	synctest.Test(t, func(t *testing.T) {
+		res := Review(t.Context(), pr, Config{Name: "slow", Model: hang, Timeout: 10 * time.Minute})
+		if res.Run.Status != review.StatusTimedOut || !strings.Contains(res.Run.Error, "deadline of 10m0s reached after 2 turns") {
+			t.Errorf("deadline: %s %q", res.Run.Status, res.Run.Error)
+		}
+		if res.Run.Turns != 2 || len(res.Transcript.Messages) != 5 || res.Run.Duration != 10*time.Minute {
+			t.Errorf("the timed-out run lost its transcript: %d turns, %d messages, %s", res.Run.Turns, len(res.Transcript.Messages), res.Run.Duration)
+		}
+	})
 }
 
 func TestGuidelinesComeFromTheBase(t *testing.T) {
@@ -235,7 +240,7 @@ func TestReviewersInParallel(t *testing.T) {
 	cfgs := []Config{
 		{Name: "good", Model: good, MaxTurns: 5},
 		{Name: "stubborn", Model: stubborn, MaxTurns: 3},
-		{Name: "hang", Model: hang, Timeout: 30 * time.Millisecond},
+		{Name: "hang", Model: hang, Timeout: 30 * time.Millisecond}, // it never returns: no race
 	}
 	results := iter.Map(cfgs, func(c *Config) Result { return Review(t.Context(), pr, *c) })
 	want := []struct{ status, err string }{

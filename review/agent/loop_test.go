@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/deepreview/deep-review/review"
@@ -179,15 +180,23 @@ func TestLoopTimesOut(t *testing.T) {
 		<-ctx.Done() // a model that hangs until the deadline
 		return nil, ctx.Err()
 	}}
-	cfg := loopConfig(m)
-	cfg.Timeout = 20 * time.Millisecond
-	res := Loop(t.Context(), cfg)
-	if res.Status != review.StatusTimedOut || !strings.Contains(res.Err.Error(), "deadline of 20ms reached after 1 turns") {
-		t.Fatalf("status %s, err %v", res.Status, res.Err)
-	}
-	if res.Turns != 1 || len(res.Transcript.Messages) != 3 || res.ToolCalls["echo"] != 1 {
-		t.Errorf("partial transcript lost: turns %d, %d messages, calls %v", res.Turns, len(res.Transcript.Messages), res.ToolCalls)
-	}
+	// In a synctest bubble the deadline passes only once the loop is blocked
+	// on the hanging model, so the outcome does not depend on the machine's
+	// speed.
+	synctest.Test(t, func(t *testing.T) {
+		cfg := loopConfig(m)
+		cfg.Timeout = 5 * time.Minute
+		res := Loop(t.Context(), cfg)
+		if res.Status != review.StatusTimedOut || !strings.Contains(res.Err.Error(), "deadline of 5m0s reached after 1 turns") {
+			t.Fatalf("status %s, err %v", res.Status, res.Err)
+		}
+		if res.Turns != 1 || len(res.Transcript.Messages) != 3 || res.ToolCalls["echo"] != 1 {
+			t.Errorf("partial transcript lost: turns %d, %d messages, calls %v", res.Turns, len(res.Transcript.Messages), res.ToolCalls)
+		}
+		if res.Duration != 5*time.Minute {
+			t.Errorf("duration %s, want the 5m deadline", res.Duration)
+		}
+	})
 
 	// A canceled parent is a failure, not a timeout.
 	ctx, cancel := context.WithCancel(t.Context())

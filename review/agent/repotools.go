@@ -50,26 +50,30 @@ type repo struct {
 	pr  *review.PR
 	git git.Repo
 
-	treeOnce sync.Once
-	tree     *tree
-	treeErr  error
-
-	prOnce    sync.Once
+	mu        sync.Mutex
+	tree      *tree
 	prCommits map[string]bool
 }
 
-// headTree is the head commit's tree, listed on first use. The listing runs
-// under the first caller's context, so a failure is not cached when that
-// context ended.
+// headTree is the head commit's tree, listed on first successful use.
 func (r *repo) headTree(ctx context.Context) (*tree, error) {
-	r.treeOnce.Do(func() {
-		if r.pr.Dir == "" {
-			r.treeErr = errors.New("the checkout directory is empty; set pr.Dir to the repository")
-			return
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tree != nil {
+		return r.tree, nil
+	}
+	if r.pr.Dir == "" {
+		return nil, errors.New("the checkout directory is empty; set pr.Dir to the repository")
+	}
+	t, err := loadTree(ctx, r.git, r.head())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		r.tree, r.treeErr = loadTree(ctx, r.git, r.head())
-	})
-	return r.tree, r.treeErr
+		return nil, err
+	}
+	r.tree = t
+	return t, nil
 }
 
 // head is the revision the history tools read.
@@ -81,24 +85,29 @@ func (r *repo) head() string {
 }
 
 // commits is the set of full SHAs of this PR's commits: merge base..head,
-// and the commits the PR lists.
+// and the commits the PR lists. It is computed once, unless the context
+// ended while listing them.
 func (r *repo) commits(ctx context.Context) map[string]bool {
-	r.prOnce.Do(func() {
-		set := map[string]bool{}
-		for _, c := range r.pr.Commits {
-			set[c.SHA] = true
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.prCommits != nil {
+		return r.prCommits
+	}
+	set := map[string]bool{}
+	for _, c := range r.pr.Commits {
+		set[c.SHA] = true
+	}
+	if r.pr.MergeBase != "" {
+		out, err := r.git.Output(ctx, "rev-list", r.pr.MergeBase+".."+r.head())
+		if err != nil && ctx.Err() != nil {
+			return set
 		}
-		if r.pr.MergeBase != "" {
-			out, err := r.git.Output(ctx, "rev-list", r.pr.MergeBase+".."+r.head())
-			if err == nil {
-				for _, s := range strings.Fields(out) {
-					set[s] = true
-				}
-			}
+		for _, s := range strings.Fields(out) {
+			set[s] = true
 		}
-		r.prCommits = set
-	})
-	return r.prCommits
+	}
+	r.prCommits = set
+	return set
 }
 
 func (r *repo) isPRCommit(ctx context.Context, sha string) bool {
@@ -139,10 +148,12 @@ func gitErr(ctx context.Context, tool string, err error) error {
 	return fmt.Errorf("%s: %w", tool, err)
 }
 
-// RepoTools are the read-only tools over the pull request's checkout
-// (pr.Dir) and history: read_file, grep, list_files, git_log, git_blame,
-// show_base and diff, in that order. Every path is confined to the checkout.
-// The tools may be shared by several loops on the same PR.
+// RepoTools are the read-only tools over the pull request's repository
+// (pr.Dir, which must hold pr.HeadSHA and pr.MergeBase): read_file, grep,
+// list_files, git_log, git_blame, show_base and diff, in that order. Files
+// are read from the head commit, whatever is checked out; every path is
+// confined to the repository, never reaching .git. The tools are safe for
+// concurrent use and may be shared by several loops on the same PR.
 func RepoTools(pr *review.PR) []Tool {
 	r := &repo{pr: pr, git: git.Repo{Dir: pr.Dir}}
 	return []Tool{r.readFileTool(), r.grepTool(), r.listFilesTool(), r.gitLogTool(), r.blameTool(), r.showBaseTool(), r.diffTool()}
@@ -182,7 +193,11 @@ func (r *repo) readFileTool() Tool {
 			if isBinary(data) {
 				return fmt.Sprintf("%s is a binary file (%d bytes); its content is not shown.", info.rel, info.size), nil
 			}
-			return numberLines(info.rel, data, p.Start, p.End)
+			text, err := numberLines(info.rel, data, p.Start, p.End)
+			if err == nil && info.real != info.rel {
+				text = fmt.Sprintf("[%s is a symlink to %s]\n", info.rel, info.real) + text
+			}
+			return text, err
 		})
 }
 
