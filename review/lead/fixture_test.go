@@ -138,7 +138,8 @@ func excerptOf(f review.Finding) review.Finding {
 // It is safe for concurrent use and counts concurrent turns.
 type fakeModel struct {
 	// overlap, when > 1, makes each turn wait (up to a second) until that
-	// many turns run at once, so a parallel pool shows its parallelism.
+	// many turns run at once, then hold a little longer, so a pool shows
+	// both its parallelism and its bound in peak.
 	overlap  int32
 	inFlight atomic.Int32
 	peak     atomic.Int32
@@ -171,6 +172,9 @@ func (m *fakeModel) Turn(ctx context.Context, req llm.Request) (*llm.Response, e
 		for m.peak.Load() < m.overlap && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
+		// Hold the turn a little, so a pool that lets more runs start than
+		// it should shows it in the peak.
+		time.Sleep(10 * time.Millisecond)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ const (
 	DefaultMaxTurns         = 8
 	MaxMaxTurns             = 30
 	DefaultTimeout          = 5 * time.Minute
+	DefaultVerifyTimeout    = 20 * time.Minute
 	DefaultMaxTokens        = 300_000
 	DefaultSynthesisTimeout = 5 * time.Minute
 	DefaultSynthesisTokens  = 200_000
@@ -52,6 +53,9 @@ type Config struct {
 	MaxTurns int
 	// Timeout bounds each finding's run (default 5 minutes).
 	Timeout time.Duration
+	// VerifyTimeout bounds a whole Verify (default 20 minutes): findings
+	// still unjudged then keep their reviewers' word, with a note.
+	VerifyTimeout time.Duration
 	// MaxTokens bounds each finding's run in total tokens (default 300,000).
 	MaxTokens int64
 	// SynthesisTimeout and SynthesisMaxTokens bound the synthesis (default
@@ -101,6 +105,9 @@ func New(cfg Config) *Lead {
 	cfg.MaxTurns = min(cfg.MaxTurns, MaxMaxTurns)
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.VerifyTimeout <= 0 {
+		cfg.VerifyTimeout = DefaultVerifyTimeout
 	}
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = DefaultMaxTokens

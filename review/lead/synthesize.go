@@ -200,7 +200,6 @@ func (l *Lead) Synthesize(ctx context.Context, r *review.Report) (*review.Synthe
 		if err == nil {
 			err = fmt.Errorf("no %s call", ToolSynthesis)
 		}
-		err = fmt.Errorf("the lead's synthesis %s: %w", res.Status, err)
 		l.setSynthErr(res.Status, err)
 		return nil, err
 	}
@@ -326,6 +325,17 @@ func SynthesisPrompt(r *review.Report) string {
 			fmt.Fprintf(&f, "- untested: %s (risk: %s)\n", clip(oneLine(u.Scenario), 300), clip(oneLine(u.Risk), 300))
 		}
 		b.WriteString(fence("testing", f.String()))
+	}
+	if d := strings.TrimSpace(r.Documentation); d != "" {
+		b.WriteString("\n## Documentation\n\n")
+		b.WriteString(fence("documentation", clip(d, 1500)))
+	}
+	if d := strings.TrimSpace(r.CommitStructure); d != "" {
+		b.WriteString("\n## Commit structure\n\n")
+		b.WriteString(fence("commit-structure", clip(d, 1500)))
+	}
+	if n := len(r.UnresolvedFeedback); n > 0 {
+		fmt.Fprintf(&b, "\n%d earlier human review comments are still unaddressed.\n", n)
 	}
 	if s := strings.TrimSpace(r.Summary); s != "" {
 		b.WriteString("\n## The reviewers' own summaries, as the rules put them together\n\n")

@@ -138,12 +138,18 @@ func parseVerify(raw json.RawMessage) (VerifyParams, error) {
 
 // Verify judges every finding with its own short agent run, up to
 // Concurrency at once, and returns the judgements in the order of findings.
-// A run that fails, times out or panics gives its finding a Judgement with
-// Err set; the others are judged all the same. Verify itself fails only when
-// the lead has no model or there is no pull request.
+// Since the runs overlap, Verify takes about as long as the slowest
+// finding's run when there are no more findings than Concurrency, not the
+// sum of them. Each run is bounded by MaxTurns, MaxTokens and Timeout, and
+// all of them by VerifyTimeout. A run that fails, times out or panics gives
+// its finding a Judgement with Err set; the others are judged all the same.
+// Verify itself fails only when the lead has no model or there is no pull
+// request.
 func (l *Lead) Verify(ctx context.Context, pr *review.PR, findings []review.Finding) ([]review.Judgement, error) {
 	start := l.cfg.Now()
 	defer func() { l.took(l.cfg.Now().Sub(start)) }()
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.VerifyTimeout)
+	defer cancel()
 	if l.cfg.Model == nil {
 		l.setVerifyErr(errNoModel)
 		return nil, errNoModel
@@ -190,7 +196,7 @@ func (l *Lead) setVerifyErr(err error) {
 func (l *Lead) verifyOne(ctx context.Context, pr *review.PR, repoTools []agent.Tool, system string, i int, f review.Finding) (j review.Judgement) {
 	defer func() {
 		if r := recover(); r != nil {
-			j = review.Judgement{Err: fmt.Errorf("the lead's run panicked: %v", r)}
+			j = review.Judgement{Err: fmt.Errorf("run panicked: %v", r)}
 		}
 	}()
 	tools := append(append(make([]agent.Tool, 0, len(repoTools)+1), repoTools...), verifyTool())
@@ -214,7 +220,7 @@ func (l *Lead) verifyOne(ctx context.Context, pr *review.PR, repoTools []agent.T
 		if err == nil {
 			err = fmt.Errorf("no %s call", ToolVerify)
 		}
-		return review.Judgement{Err: fmt.Errorf("the lead's run %s: %w", res.Status, err)}
+		return review.Judgement{Err: fmt.Errorf("run %s: %w", res.Status, err)}
 	}
 	p, err := parseVerify(res.Final)
 	if err != nil { // the tool accepted these arguments, so this is a bug

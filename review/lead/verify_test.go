@@ -223,3 +223,27 @@ func TestVerifyPromptFencesTheFinding(t *testing.T) {
 		t.Errorf("system prompt not filled in:\n%s", s)
 	}
 }
+
+func TestVerifyBoundsTheWholeVerification(t *testing.T) {
+	t.Parallel()
+	pr := fixture(t)
+	l := New(Config{Model: hangingModel{}, Concurrency: 1, VerifyTimeout: 20 * time.Millisecond})
+	got, err := l.Verify(context.Background(), pr, []review.Finding{excerptOf(deleteRace), excerptOf(nilMap), excerptOf(getUnlocked)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, j := range got {
+		if j.Err == nil {
+			t.Errorf("finding %d: got %+v, want an Err once the verification's deadline passed", i, j)
+		}
+	}
+}
+
+func TestVerifyWithoutFindingsCallsNoModel(t *testing.T) {
+	t.Parallel()
+	m := &fakeModel{}
+	got, err := newLead(m, 4).Verify(context.Background(), &review.PR{}, nil)
+	if err != nil || got == nil || len(got) != 0 || m.turns.Load() != 0 {
+		t.Errorf("got %v, %v after %d turns; want no judgements and no turn", got, err, m.turns.Load())
+	}
+}
