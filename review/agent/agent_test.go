@@ -261,3 +261,32 @@ func TestReviewersInParallel(t *testing.T) {
 		t.Errorf("the good reviewer's finding = %q", got)
 	}
 }
+
+// TestUserPromptIsBoundedOnAHugePR builds a PR of 3,000 files and 100,000
+// changed lines with many comments: the first message stays within its
+// budgets and says what it left out.
+func TestUserPromptIsBoundedOnAHugePR(t *testing.T) {
+	pr := &review.PR{Repo: "o/r", Number: 9, Title: "Everything at once"}
+	var diff strings.Builder
+	for i := range 3000 {
+		name := fmt.Sprintf("pkg%d/file%d.go", i%50, i)
+		pr.Files = append(pr.Files, review.ChangedFile{Path: name, Status: "modified", Additions: 33, Deletions: 1})
+		pr.Commits = append(pr.Commits, review.Commit{SHA: fmt.Sprintf("%040d", i), Subject: "Change " + name})
+		pr.Comments = append(pr.Comments, review.Comment{Author: "someone", Body: strings.Repeat("please fix ", 100)})
+		pr.Limitations = append(pr.Limitations, review.Limitation{File: name, Line: 3, Quote: "// TODO: later"})
+		fmt.Fprintf(&diff, "diff --git a/%s b/%s\n--- a/%s\n+++ b/%s\n@@ -1,1 +1,33 @@\n-old\n", name, name, name, name)
+		for range 33 {
+			diff.WriteString("+\tnew code line that is somewhat long\n")
+		}
+	}
+	pr.Diff = diff.String()
+	got := UserPrompt(pr, 0)
+	if len(got) > 160_000 {
+		t.Errorf("the first message is %d bytes", len(got))
+	}
+	for _, want := range []string{"more commits not shown", "more changed files", "more comments not shown", "more candidates not shown", "largest files' diffs are left out", "more left-out files"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the first message does not say %q", want)
+		}
+	}
+}

@@ -90,50 +90,51 @@ func UserPrompt(pr *review.PR, diffBytes int) string {
 
 	if len(pr.Commits) > 0 {
 		b.WriteString("\n## Commits, oldest first\n\n")
-		var c strings.Builder
+		c := section{max: 10_000, what: "commits"}
 		for _, cm := range pr.Commits {
-			fmt.Fprintf(&c, "%s %s\n", short(cm.SHA), oneLine(cm.Subject))
+			c.add(fmt.Sprintf("%s %s\n", short(cm.SHA), oneLine(cm.Subject)))
 		}
 		b.WriteString(Fence("commits", c.String()))
 	}
 
 	if len(pr.Files) > 0 {
 		b.WriteString("\n## Changed files (status, +added -removed, path)\n\n")
-		var f strings.Builder
+		f := section{max: 20_000, what: "changed files; the diff tool with a path shows any of them"}
 		for _, cf := range pr.Files {
-			fmt.Fprintf(&f, "%s +%d -%d %s", cf.Status, cf.Additions, cf.Deletions, cf.Path)
+			line := fmt.Sprintf("%s +%d -%d %s", cf.Status, cf.Additions, cf.Deletions, cf.Path)
 			if cf.OldPath != "" && cf.OldPath != cf.Path {
-				fmt.Fprintf(&f, " (from %s)", cf.OldPath)
+				line += fmt.Sprintf(" (from %s)", cf.OldPath)
 			}
 			if cf.Binary {
-				f.WriteString(" (binary)")
+				line += " (binary)"
 			}
-			f.WriteByte('\n')
+			f.add(line + "\n")
 		}
 		b.WriteString(Fence("files", f.String()))
 	}
 
 	if len(pr.Skipped) > 0 {
 		b.WriteString("\n## Files left out of the review\n\nThese changed files were skipped; do not review them.\n\n")
-		var s strings.Builder
+		s := section{max: 5_000, what: "skipped files"}
 		for _, sf := range pr.Skipped {
-			fmt.Fprintf(&s, "%s: %s\n", sf.Path, sf.Reason)
+			s.add(fmt.Sprintf("%s: %s\n", sf.Path, sf.Reason))
 		}
 		b.WriteString(Fence("skipped", s.String()))
 	}
 
 	if len(pr.Comments) > 0 {
 		b.WriteString("\n## Earlier review comments by people\n\nCheck whether the head addresses each; report those it does not under unresolved_feedback.\n\n")
-		var c strings.Builder
+		c := section{max: 20_000, what: "comments"}
 		for _, cm := range pr.Comments {
 			if cm.IsReviewer {
 				continue
 			}
-			fmt.Fprintf(&c, "--- @%s", cm.Author)
+			var one strings.Builder
+			fmt.Fprintf(&one, "--- @%s", cm.Author)
 			if cm.Path != "" {
-				fmt.Fprintf(&c, " on %s", cm.Path)
+				fmt.Fprintf(&one, " on %s", cm.Path)
 				if cm.Line > 0 {
-					fmt.Fprintf(&c, ":%d", cm.Line)
+					fmt.Fprintf(&one, ":%d", cm.Line)
 				}
 			}
 			var flags []string
@@ -144,28 +145,29 @@ func UserPrompt(pr *review.PR, diffBytes int) string {
 				flags = append(flags, "outdated")
 			}
 			if len(flags) > 0 {
-				fmt.Fprintf(&c, " (%s)", strings.Join(flags, ", "))
+				fmt.Fprintf(&one, " (%s)", strings.Join(flags, ", "))
 			}
 			if cm.URL != "" {
-				fmt.Fprintf(&c, " %s", cm.URL)
+				fmt.Fprintf(&one, " %s", cm.URL)
 			}
-			c.WriteString("\n" + strings.TrimSpace(capBytes(cm.Body, 4000)) + "\n")
+			one.WriteString("\n" + strings.TrimSpace(capBytes(cm.Body, 4000)) + "\n")
+			c.add(one.String())
 		}
 		b.WriteString(Fence("comments", c.String()))
 	}
 
 	if len(pr.Limitations) > 0 {
 		b.WriteString("\n## Candidate limitations\n\nComments on added lines that may admit a limitation; check each in context.\n\n")
-		var l strings.Builder
+		l := section{max: 8_000, what: "candidates"}
 		for _, lim := range pr.Limitations {
-			fmt.Fprintf(&l, "%s:%d: %s\n", lim.File, lim.Line, oneLine(lim.Quote))
+			l.add(fmt.Sprintf("%s:%d: %s\n", lim.File, lim.Line, capBytes(oneLine(lim.Quote), 300)))
 		}
 		b.WriteString(Fence("limitations", l.String()))
 	}
 
 	if prev := pr.Previous; prev != nil && len(prev.Fingerprints) > 0 {
 		fmt.Fprintf(&b, "\n## Earlier rounds\n\nRound %d reviewed the head %s and reported these findings. Check whether the head addresses each; report again the ones it does not.\n\n", prev.Round, short(prev.HeadSHA))
-		var p strings.Builder
+		p := section{max: 8_000, what: "earlier findings"}
 		for _, fp := range prev.Fingerprints {
 			id := prev.IDs[fp]
 			title := prev.Titles[fp]
@@ -178,7 +180,7 @@ func UserPrompt(pr *review.PR, diffBytes int) string {
 					declined = " (declined by a maintainer: do not report it again)"
 				}
 			}
-			fmt.Fprintf(&p, "%s %s%s\n", id, oneLine(title), declined)
+			p.add(fmt.Sprintf("%s %s%s\n", id, capBytes(oneLine(title), 300), declined))
 		}
 		b.WriteString(Fence("earlier-findings", p.String()))
 	}
@@ -213,7 +215,8 @@ func promptDiff(diff string, budget int) string {
 		in[i] = true
 		used += len(files[i].text)
 	}
-	var shown, left strings.Builder
+	var shown strings.Builder
+	left := section{max: 10_000, what: "left-out files; the changed-files list names them"}
 	n := 0
 	for i, f := range files {
 		if in[i] {
@@ -221,7 +224,7 @@ func promptDiff(diff string, budget int) string {
 			continue
 		}
 		n++
-		fmt.Fprintf(&left, "%s (%d bytes)\n", f.name, len(f.text))
+		left.add(fmt.Sprintf("%s (%d bytes)\n", f.name, len(f.text)))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "The diff has %d bytes over %d files, more than fits here. The %d largest files' diffs are left out; read each with the diff tool (diff with its path) before reviewing it:\n\n", len(diff), len(files), n)
@@ -231,6 +234,29 @@ func promptDiff(diff string, budget int) string {
 		b.WriteString(Fence("diff", shown.String()))
 	}
 	return b.String()
+}
+
+// section is a list bounded in bytes that says how many entries it left out.
+type section struct {
+	b       strings.Builder
+	max     int
+	what    string
+	omitted int
+}
+
+func (s *section) add(entry string) {
+	if s.omitted > 0 || s.b.Len()+len(entry) > s.max {
+		s.omitted++
+		return
+	}
+	s.b.WriteString(entry)
+}
+
+func (s *section) String() string {
+	if s.omitted == 0 {
+		return s.b.String()
+	}
+	return s.b.String() + fmt.Sprintf("[%d more %s not shown]\n", s.omitted, s.what)
 }
 
 func oneLine(s string) string {
