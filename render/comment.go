@@ -27,22 +27,38 @@ func DeclinedIDs(body string) []string {
 // suggestions and the other sections inside <details>, the retro table,
 // links to the run and the artifact, the findings as task-list checkboxes
 // (ticked when declined) and, last, the hidden state marker
-// review.EncodeState(review.StateOf(r)). The result is at most o.MaxBytes
-// bytes (CommentLimit when 0), shortened by Markdown's rules; the marker is
-// always kept whole.
+// review.EncodeState(review.StateOf(r)) (without titles when it would take
+// more than half the limit). The result is at most o.MaxBytes bytes
+// (CommentLimit when 0), shortened by Markdown's rules; the marker is always
+// kept whole, so a marker larger than the limit (thousands of findings)
+// makes the comment exceed it.
 func Comment(r *review.Report, o Options) []byte {
 	limit := o.MaxBytes
 	if limit <= 0 {
 		limit = CommentLimit
 	}
-	marker := "\n" + review.EncodeState(review.StateOf(r)) + "\n"
+	marker := "\n" + stateMarker(r, limit) + "\n"
 	cutNote := "The rest of this comment was cut off to fit; the full report is in " + artifactLink(r) + "."
 	c := newMemo(r, o)
-	return []byte(fit(limit, marker, cutNote, func(lv level) string {
-		m := newMD(r, o, lv, limit, c)
+	return []byte(fit(r, limit, marker, cutNote, func(lv level, keep int) string {
+		m := newMD(r, o, lv, keep, limit, c)
 		m.comment()
 		return m.b.String()
 	}))
+}
+
+// stateMarker is review.EncodeState(review.StateOf(r)), except that when it
+// would take more than half of limit it leaves out the titles (they only
+// name addressed findings in the next round), so the comment stays
+// publishable.
+func stateMarker(r *review.Report, limit int) string {
+	st := review.StateOf(r)
+	m := review.EncodeState(st)
+	if len(m) > limit/2 {
+		st.Titles = nil
+		m = review.EncodeState(st)
+	}
+	return m
 }
 
 func (m *md) comment() {
@@ -70,8 +86,8 @@ func (m *md) comment() {
 	m.details(fmt.Sprintf("Suggestions (%d)", c.Suggestion), func() {
 		fs := open(r, review.Suggestion)
 		shown, more := capped(m, fs)
-		for _, f := range shown {
-			m.finding(f, "####")
+		for i, f := range shown {
+			m.finding(f, i, "####")
 		}
 		if more > 0 {
 			m.p("_…and %d more suggestions, in %s._\n\n", more, artifactLink(r))

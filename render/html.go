@@ -57,7 +57,7 @@ nav.toc ul{columns:14rem;padding-left:1.2em}
 // shortened.
 func HTML(r *review.Report, o Options) ([]byte, error) {
 	c := newMemo(r, o)
-	h := &hw{md: newMD(r, o, full, 0, c), ids: map[string]int{},
+	h := &hw{md: newMD(r, o, full, 0, 0, c), ids: map[string]int{},
 		gm: goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.TaskList))}
 	var css bytes.Buffer
 	style := styles.Get(chromaStyle)

@@ -46,12 +46,15 @@ const (
 
 // md writes one Markdown rendering of a report at one trimming level.
 type md struct {
-	b     strings.Builder
-	r     *review.Report
-	o     Options
-	s     *scrubber
-	rv    reviewers
-	lv    level
+	b  strings.Builder
+	r  *review.Report
+	o  Options
+	s  *scrubber
+	rv reviewers
+	lv level
+	// keep is how many findings of the severity whose bodies this level
+	// omits still keep theirs; the rest lose them from the last one up.
+	keep  int
 	limit int
 	memo  *memo
 }
@@ -62,14 +65,15 @@ type memo struct {
 	rv    reviewers
 	langs map[string]string
 	prose map[string]string
+	code  map[string]string
 }
 
 func newMemo(r *review.Report, o Options) *memo {
-	return &memo{s: newScrubber(o), rv: indexReviewers(r), langs: map[string]string{}, prose: map[string]string{}}
+	return &memo{s: newScrubber(o), rv: indexReviewers(r), langs: map[string]string{}, prose: map[string]string{}, code: map[string]string{}}
 }
 
-func newMD(r *review.Report, o Options, lv level, limit int, c *memo) *md {
-	return &md{r: r, o: o, s: c.s, rv: c.rv, lv: lv, limit: limit, memo: c}
+func newMD(r *review.Report, o Options, lv level, keep, limit int, c *memo) *md {
+	return &md{r: r, o: o, s: c.s, rv: c.rv, lv: lv, keep: keep, limit: limit, memo: c}
 }
 
 // sanitized is m.s.markdown(t), computed once per text.
@@ -79,6 +83,16 @@ func (m *md) sanitized(t string) string {
 	}
 	v := m.s.markdown(t)
 	m.memo.prose[t] = v
+	return v
+}
+
+// scrubbed is m.s.code(t), computed once per text.
+func (m *md) scrubbed(t string) string {
+	if v, ok := m.memo.code[t]; ok {
+		return v
+	}
+	v := m.s.code(t)
+	m.memo.code[t] = v
 	return v
 }
 
@@ -126,11 +140,11 @@ func (m *md) cell(s string) string { return strings.ReplaceAll(m.inline(s), "|",
 func (m *md) cellCode(s string) string { return strings.ReplaceAll(m.code(s), "|", `\|`) }
 
 // code is untrusted text shown as an inline code span.
-func (m *md) code(s string) string { return codeSpan(m.s.code(s)) }
+func (m *md) code(s string) string { return codeSpan(m.scrubbed(s)) }
 
 // block writes untrusted code in a fence no line of it can close.
 func (m *md) block(lang, s string) {
-	s = strings.TrimRight(m.s.code(m.clip(s, clipCode)), "\n")
+	s = strings.TrimRight(m.scrubbed(m.clip(s, clipCode)), "\n")
 	f := fence(s)
 	m.line(f + lang)
 	m.line(s)
@@ -169,8 +183,9 @@ func (m *md) tags(tags []string) string {
 	return strings.Join(out, " ")
 }
 
-// finding writes one finding under a heading of the given depth.
-func (m *md) finding(f review.Finding, depth string) {
+// finding writes the i-th finding of its severity under a heading of the
+// given depth.
+func (m *md) finding(f review.Finding, i int, depth string) {
 	m.line(depth + " " + m.inline(f.ID) + ": " + m.inline(f.Title))
 	m.blank()
 	meta := []string{m.where(f.File, f.StartLine, f.EndLine)}
@@ -189,7 +204,7 @@ func (m *md) finding(f review.Finding, depth string) {
 	}
 	m.line(strings.Join(meta, " · "))
 	m.blank()
-	if m.bodyless(f.Severity) {
+	if m.bodyless(f.Severity, i) {
 		return
 	}
 	var notes []string
@@ -230,14 +245,29 @@ func (m *md) finding(f review.Finding, depth string) {
 	}
 }
 
-func (m *md) bodyless(s review.Severity) bool {
-	switch s {
-	case review.Critical:
-		return m.lv >= noCriticalBody
-	case review.Important:
-		return m.lv >= noImportantBody
+func (m *md) bodyless(s review.Severity, i int) bool {
+	at := map[review.Severity]level{review.Critical: noCriticalBody, review.Important: noImportantBody}[s]
+	if at == 0 {
+		at = noSuggestionBody
 	}
-	return m.lv >= noSuggestionBody
+	switch {
+	case m.lv < at:
+		return false
+	case m.lv == at:
+		return i >= m.keep
+	}
+	return true
+}
+
+// bodySeverity is the severity whose bodies a level omits.
+var bodySeverity = map[level]review.Severity{
+	noSuggestionBody: review.Suggestion, noImportantBody: review.Important, noCriticalBody: review.Critical,
+}
+
+// bodyLevel reports whether lv omits finding bodies, and so takes a keep
+// count.
+func bodyLevel(lv level) bool {
+	return lv == noSuggestionBody || lv == noImportantBody || lv == noCriticalBody
 }
 
 // findings writes one severity's section.
@@ -254,8 +284,8 @@ func (m *md) findings(s review.Severity, depth string) {
 	if s == review.Suggestion && m.lv >= shortLists && len(fs) > listCap {
 		shown = fs[:listCap]
 	}
-	for _, f := range shown {
-		m.finding(f, depth+"#")
+	for i, f := range shown {
+		m.finding(f, i, depth+"#")
 	}
 	if len(shown) < len(fs) {
 		m.p("_…and %d more suggestions, in %s._\n\n", len(fs)-len(shown), artifactLink(m.r))
@@ -600,7 +630,11 @@ func (m *md) note() {
 	}
 	var what []string
 	for l := noRawDetail; l <= m.lv; l++ {
-		what = append(what, trimmed[l])
+		w := trimmed[l]
+		if l == m.lv && bodyLevel(l) && m.keep > 0 {
+			w += fmt.Sprintf(" after the first %d", m.keep)
+		}
+		what = append(what, w)
 	}
 	m.line("> [!NOTE]")
 	m.p("> This report was shortened to fit GitHub's limit of %s bytes: %s. The full report is in %s (report.md, report.html, report.json).\n", thousands(int64(m.limit)), strings.Join(what, ", "), artifactLink(m.r))
@@ -717,25 +751,48 @@ func Markdown(r *review.Report, o Options) []byte {
 	}
 	cutNote := "The rest of this report was cut off to fit; the full report is in " + artifactLink(r) + "."
 	c := newMemo(r, o)
-	return []byte(fit(limit, "", cutNote, func(lv level) string {
-		m := newMD(r, o, lv, limit, c)
+	return []byte(fit(r, limit, "", cutNote, func(lv level, keep int) string {
+		m := newMD(r, o, lv, keep, limit, c)
 		m.report()
 		return m.b.String()
 	}))
 }
 
 // fit renders at increasing trimming levels until the result, followed by
-// tail, is at most limit bytes; as a last resort it cuts the end off, closes
-// what the cut left open and adds cutNote.
-func fit(limit int, tail, cutNote string, render func(level) string) string {
-	var out string
-	for lv := full; lv < hardCut; lv++ {
-		out = render(lv)
-		if len(out)+len(tail) <= limit {
-			return out + tail
-		}
+// tail, is at most limit bytes. At a level that omits finding bodies it
+// keeps as many bodies, first findings first, as fit (a binary search over
+// keep). As a last resort it cuts the end off, closes what the cut left
+// open and adds cutNote.
+func fit(r *review.Report, limit int, tail, cutNote string, render func(lv level, keep int) string) string {
+	fits := func(s string) bool { return len(s)+len(tail) <= limit }
+	if out := render(full, 0); fits(out) {
+		return out + tail
 	}
-	out = render(hardCut)
+	for lv := noRawDetail; lv < hardCut; lv++ {
+		if !bodyLevel(lv) {
+			if out := render(lv, 0); fits(out) {
+				return out + tail
+			}
+			continue
+		}
+		out := render(lv, 0)
+		if !fits(out) {
+			continue
+		}
+		// Some bodies fit: find the most. lo fits; hi does not (keeping
+		// every body is the level before, which did not fit).
+		lo, hi := 0, len(open(r, bodySeverity[lv]))
+		for lo+1 < hi {
+			mid := lo + (hi-lo)/2
+			if o := render(lv, mid); fits(o) {
+				lo, out = mid, o
+			} else {
+				hi = mid
+			}
+		}
+		return out + tail
+	}
+	out := render(hardCut, 0)
 	cutNote = "\n\n> [!WARNING]\n> " + cutNote + "\n"
 	room := limit - len(tail) - len(cutNote)
 	for {

@@ -188,6 +188,21 @@ func TestCommentFitsEveryLimit(t *testing.T) {
 	}
 }
 
+func TestCommentDropsTitlesFromAnOversizedMarker(t *testing.T) {
+	r := huge(150)
+	got := Comment(r, Options{})
+	if len(got) > CommentLimit {
+		t.Fatalf("comment is %d bytes", len(got))
+	}
+	st, ok, err := review.ParseState(string(got))
+	if err != nil || !ok {
+		t.Fatalf("ParseState = %v, %v", ok, err)
+	}
+	if len(st.Fingerprints) != 450 || len(st.IDs) != 450 || st.Titles != nil {
+		t.Errorf("state has %d fingerprints, %d IDs and %d titles; want 450, 450 and none", len(st.Fingerprints), len(st.IDs), len(st.Titles))
+	}
+}
+
 func TestJSONRoundTrips(t *testing.T) {
 	r := fixture()
 	r.Summary = "plain summary" // no secrets, so the round trip is exact

@@ -98,8 +98,44 @@ func (s *scrubber) code(t string) string {
 	for _, v := range s.secrets {
 		t = strings.ReplaceAll(t, v, Redacted)
 	}
-	t = tokenRE.ReplaceAllString(t, Redacted)
-	return markerRE.ReplaceAllString(t, markerRemoved)
+	if mayHoldToken(t) {
+		t = tokenRE.ReplaceAllString(t, Redacted)
+	}
+	if mayHoldMarker(t) {
+		t = markerRE.ReplaceAllString(t, markerRemoved)
+	}
+	return t
+}
+
+// tokenPrefixes are the literal starts of the shapes tokenRE matches.
+var tokenPrefixes = []string{"ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_", "sk-", "AIza"}
+
+// mayHoldToken is a fast test that rules out most text before tokenRE runs.
+func mayHoldToken(t string) bool {
+	for _, p := range tokenPrefixes {
+		if strings.Contains(t, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayHoldMarker is a fast test that rules out most text before markerRE
+// runs: it looks for "deep-review:state" in any case around each colon.
+func mayHoldMarker(t string) bool {
+	const before, after = "deep-review", "state"
+	for i := strings.IndexByte(t, ':'); i >= 0; {
+		if i >= len(before) && i+1+len(after) <= len(t) &&
+			strings.EqualFold(t[i-len(before):i], before) && strings.EqualFold(t[i+1:i+1+len(after)], after) {
+			return true
+		}
+		j := strings.IndexByte(t[i+1:], ':')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // plain scrubs text that is shown as plain text (SARIF messages): secrets,
