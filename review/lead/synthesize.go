@@ -341,7 +341,8 @@ func SynthesisPrompt(r *review.Report) string {
 		b.WriteString("\n## The reviewers' own summaries, as the rules put them together\n\n")
 		b.WriteString(fence("reviewer-summaries", clip(s, 8000)))
 	}
-	fmt.Fprintf(&b, "\n## The rules' verdict\n\n%s: %s\n", r.Verdict.Decision.Label(), clip(oneLine(neutralise(r.Verdict.Reason)), 600))
+	b.WriteString("\n## The rules' verdict\n\n")
+	b.WriteString(fence("rules-verdict", r.Verdict.Decision.Label()+": "+clip(oneLine(r.Verdict.Reason), 600)))
 
 	b.WriteString("\n## Reviewers (numbers measured by deep-review)\n")
 	for _, s := range r.Reviewers {

@@ -2,6 +2,7 @@ package lead
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -121,5 +122,36 @@ func TestStatsSumVerificationAndSynthesis(t *testing.T) {
 	}
 	if s.Name != "Lead (Fake)" || s.Model != "fake-1 (scripted replay)" || s.Status != review.StatusOK || s.Error != "" {
 		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestFinalToolSchemasArePortable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		schema   []byte
+		required []string
+		enum     string
+	}{
+		{verifyTool().Schema, []string{"accept", "severity", "pre_existing", "reason"}, `"enum":["critical","important","suggestion"]`},
+		{synthesisTool(settled()).Schema, []string{"summary", "decision", "reason", "retros", "retro"}, `"enum":["merge","merge-with-optional-fixes","merge-with-fixes","rework"]`},
+	} {
+		var s struct {
+			Required   []string `json:"required"`
+			Additional *bool    `json:"additionalProperties"`
+		}
+		if err := json.Unmarshal(tc.schema, &s); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(s.Required, ",") != strings.Join(tc.required, ",") || s.Additional == nil || *s.Additional {
+			t.Errorf("schema %s: want every property required and no others", tc.schema)
+		}
+		for _, bad := range []string{"$ref", "oneOf", "anyOf", `"format"`} {
+			if strings.Contains(string(tc.schema), bad) {
+				t.Errorf("schema uses %s: %s", bad, tc.schema)
+			}
+		}
+		if !strings.Contains(string(tc.schema), tc.enum) {
+			t.Errorf("schema lacks %s: %s", tc.enum, tc.schema)
+		}
 	}
 }
