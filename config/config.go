@@ -45,6 +45,9 @@ import (
 // set.
 const DefaultPath = ".github/deep-review.yml"
 
+// maxErrors is how many problems Parse reports before summing up the rest.
+const maxErrors = 20
+
 // MaxSize is the largest config file Parse accepts, in bytes.
 const MaxSize = 1 << 20
 
@@ -204,7 +207,7 @@ func Parse(data []byte, path string) (cfg *Config, err error) {
 	var body ast.Node
 	switch docs := file.Docs; {
 	case len(docs) > 1:
-		return nil, &Error{File: path, Line: line(docs[1]), Message: "more than one YAML document; keep one"}
+		return nil, &Error{File: path, Line: max(line(docs[1]), line(docs[1].Body)), Message: "more than one YAML document; keep one"}
 	case len(docs) == 1:
 		body = docs[0].Body
 	}
@@ -214,6 +217,9 @@ func Parse(data []byte, path string) (cfg *Config, err error) {
 	}
 	if len(p.errs) > 0 {
 		slices.SortStableFunc(p.errs, func(a, b *Error) int { return a.Line - b.Line })
+		if n := len(p.errs); n > maxErrors {
+			p.errs = append(p.errs[:maxErrors], &Error{File: path, Message: fmt.Sprintf("and %d more problems", n-maxErrors)})
+		}
 		errs := make([]error, len(p.errs))
 		for i, e := range p.errs {
 			errs[i] = e
@@ -282,11 +288,18 @@ func (p *decoder) resolve(n ast.Node, at int, field string) (ast.Node, bool) {
 	return nil, false
 }
 
-// line is the 1-based line of n, or 0.
-func line(n ast.Node) int {
+// line is the 1-based line of n, or 0. Some nodes' GetToken dereferences a
+// token the parser may leave nil (a document without "---"), hence the
+// recover.
+func line(n ast.Node) (l int) {
 	if n == nil {
 		return 0
 	}
+	defer func() {
+		if recover() != nil {
+			l = 0
+		}
+	}()
 	if tk := n.GetToken(); tk != nil && tk.Position != nil {
 		return tk.Position.Line
 	}
@@ -496,6 +509,11 @@ func secretKey(k string) bool {
 // unknown reports a key the schema does not have. A key that looks like a
 // credential gets its own message, and its value is never repeated.
 func (p *decoder) unknown(e entry, field string, known []string) {
+	norm := strings.NewReplacer("_", "-", " ", "-").Replace(strings.ToLower(e.key))
+	if slices.Contains(known, norm) {
+		p.errorf(e.line, join(field, e.key), "unknown key; did you mean %s?", norm)
+		return
+	}
 	if secretKey(e.key) {
 		p.errorf(e.line, join(field, e.key), "API keys must not be written in the config file, which anyone who can read the repository can read: remove it (and revoke the key if it was real), store the key as a repository secret, pass it to the step in env:, and name that variable with key-env")
 		return

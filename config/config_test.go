@@ -117,6 +117,7 @@ func TestParseErrors(t *testing.T) {
 		{"an unknown top-level key", "lead: auto\nreviewer:\n  - openai:gpt-5\n", 2, "reviewer", "unknown key; the keys here are reviewers, lead"},
 		{"an unknown key with no value", "lead: auto\nbogus:\n", 2, "bogus", "unknown key"},
 		{"an unknown reviewer key", "reviewers:\n  - spec: openai:gpt-5\n    temperature: 0.2\n", 3, "reviewers[0].temperature", "unknown key; the keys here are name, spec, base-url"},
+		{"a key spelt with an underscore", "reviewers:\n  - spec: openai:gpt-5\n    key_env: OPENAI_KEY\n", 3, "reviewers[0].key_env", "unknown key; did you mean key-env?"},
 		{"an unknown budget", "budgets:\n  max-turns: 10\n  max-cost: 5\n", 3, "budgets.max-cost", "unknown key"},
 		{"an unknown price key", "prices:\n  m: {input: 1, output: 2, reasoning: 3}\n", 2, "prices.m.reasoning", "unknown key"},
 		{"a spec without a provider", "reviewers:\n  - claude-opus-5-5\n", 2, "reviewers[0]", `"claude-opus-5-5": want provider:model[@effort]`},
@@ -253,6 +254,22 @@ func TestParseReportsEveryErrorInLineOrder(t *testing.T) {
 	want := []string{"c.yml:1: fail-on", "c.yml:3: budgets.max-turns", "c.yml:5: reviewers[0]"}
 	if !reflect.DeepEqual(lines, want) {
 		t.Errorf("errors:\n%v\ngot prefixes %q, want %q", err, lines, want)
+	}
+}
+
+func TestParseCapsTheErrorsReported(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&b, "unknown%d: x\n", i)
+	}
+	_, err := config.Parse([]byte(b.String()), "c.yml")
+	if err == nil {
+		t.Fatal("Parse succeeded")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 21 || lines[20] != "c.yml: and 30 more problems" || !strings.HasPrefix(lines[19], "c.yml:20: unknown19: ") {
+		t.Errorf("got %d lines, first %q, last %q; want 20 problems and a count of the other 30", len(lines), lines[0], lines[len(lines)-1])
 	}
 }
 
