@@ -62,6 +62,7 @@ func loopConfig(m llm.Model) LoopConfig {
 }
 
 func TestLoopSubmits(t *testing.T) {
+	t.Parallel()
 	m := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
 		if turn == 1 {
 			return calls(1, [2]string{"echo", `{"say": "hi"}`}, [2]string{"echo", `{"say": "retry"}`}), nil
@@ -105,6 +106,7 @@ func TestLoopSubmits(t *testing.T) {
 }
 
 func TestLoopInvalidSubmissionIsCorrected(t *testing.T) {
+	t.Parallel()
 	bad := strings.Replace(validSubmission, `"severity": "important"`, `"severity": "high"`, 1)
 	m := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
 		if turn == 1 {
@@ -126,6 +128,7 @@ func TestLoopInvalidSubmissionIsCorrected(t *testing.T) {
 }
 
 func TestLoopForcesTheFinalToolOnTheLastTurn(t *testing.T) {
+	t.Parallel()
 	m := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
 		return calls(turn, [2]string{"echo", `{"say": "more"}`}), nil // never submits
 	}}
@@ -146,6 +149,7 @@ func TestLoopForcesTheFinalToolOnTheLastTurn(t *testing.T) {
 }
 
 func TestLoopNudgesOnceThenFails(t *testing.T) {
+	t.Parallel()
 	text := &llm.Response{Message: llm.Message{Role: llm.Assistant, Text: "Looks fine to me."}, Stop: llm.StopEndTurn}
 	m := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) { return text, nil }}
 	res := Loop(t.Context(), loopConfig(m))
@@ -173,6 +177,7 @@ func TestLoopNudgesOnceThenFails(t *testing.T) {
 }
 
 func TestLoopTimesOut(t *testing.T) {
+	t.Parallel()
 	m := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
 		if turn == 1 {
 			return calls(1, [2]string{"echo", `{"say": "hi"}`}), nil
@@ -207,6 +212,7 @@ func TestLoopTimesOut(t *testing.T) {
 }
 
 func TestLoopTokenBudgetForcesTheFinalTool(t *testing.T) {
+	t.Parallel()
 	// Each turn costs 120 tokens; with a budget of 300 the third turn would
 	// cross it, so it forces submit_review.
 	obey := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
@@ -238,6 +244,7 @@ func TestLoopTokenBudgetForcesTheFinalTool(t *testing.T) {
 }
 
 func TestLoopToolFailures(t *testing.T) {
+	t.Parallel()
 	m := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
 		switch turn {
 		case 1:
@@ -267,6 +274,7 @@ func TestLoopToolFailures(t *testing.T) {
 }
 
 func TestLoopCapsToolResults(t *testing.T) {
+	t.Parallel()
 	m := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
 		if turn == 1 {
 			return calls(1, [2]string{"echo", fmt.Sprintf(`{"say": %q}`, strings.Repeat("a", 500))}), nil
@@ -285,6 +293,7 @@ func TestLoopCapsToolResults(t *testing.T) {
 // TestLoopWithReplay drives the loop with the replay adapter on the fixture
 // repository, as the demo does.
 func TestLoopWithReplay(t *testing.T) {
+	t.Parallel()
 	pr := fixture(t)
 	session := &llm.Session{Provider: "anthropic", Model: "claude-test", Label: "scripted", Turns: []llm.Turn{
 		{Response: *calls(1, [2]string{ToolReadFile, `{"path": "main.go", "start": 6, "end": 7}`}, [2]string{ToolBlame, `{"path": "main.go", "start": 6, "end": 7}`})},

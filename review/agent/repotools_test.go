@@ -12,6 +12,7 @@ import (
 )
 
 func TestConfinement(t *testing.T) {
+	t.Parallel()
 	pr := fixture(t)
 	writeFile(t, pr.Dir, "gha-creds.json", secret)
 	if err := syscall.Mkfifo(filepath.Join(pr.Dir, "fifo"), 0o644); err != nil {
@@ -83,6 +84,7 @@ func TestConfinement(t *testing.T) {
 // TestConfinementOtherTools checks that the other path-taking tools refuse
 // what read_file refuses and never print the secret.
 func TestConfinementOtherTools(t *testing.T) {
+	t.Parallel()
 	pr := fixture(t)
 	tools := RepoTools(pr)
 	for _, name := range []string{ToolBlame, ToolShowBase, ToolGitLog, ToolDiff} {
@@ -116,6 +118,7 @@ func commitAll(t *testing.T, pr *review.PR, subject string) {
 }
 
 func TestReadFile(t *testing.T) {
+	t.Parallel()
 	pr := fixture(t)
 	writeFile(t, pr.Dir, "huge.txt", strings.Repeat("x", maxFileBytes+1))
 	var b strings.Builder
@@ -185,6 +188,7 @@ func TestReadFile(t *testing.T) {
 }
 
 func TestGrepAndListFiles(t *testing.T) {
+	t.Parallel()
 	pr := fixture(t)
 	var b strings.Builder
 	for range maxGrepMatches + 50 {
@@ -240,6 +244,7 @@ func TestGrepAndListFiles(t *testing.T) {
 }
 
 func TestGitLogBlameShowBase(t *testing.T) {
+	t.Parallel()
 	pr := fixture(t)
 	tools := RepoTools(pr)
 
@@ -313,6 +318,7 @@ func TestGitLogBlameShowBase(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
+	t.Parallel()
 	pr := fixture(t)
 	diff := tool(t, RepoTools(pr), ToolDiff)
 	got, _ := call(t, diff, `{"path": null}`)
@@ -338,6 +344,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestToolsNeedACheckout(t *testing.T) {
+	t.Parallel()
 	pr := fixture(t)
 	pr.Dir = filepath.Join(t.TempDir(), "gone")
 	_, err := tool(t, RepoTools(pr), ToolReadFile).Run(t.Context(), []byte(`{"path": "main.go"}`))

@@ -30,6 +30,7 @@ const validSubmission = `{
 }`
 
 func TestParseSubmission(t *testing.T) {
+	t.Parallel()
 	s, err := ParseSubmission(json.RawMessage(validSubmission))
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,7 @@ func TestParseSubmission(t *testing.T) {
 }
 
 func TestParseSubmissionNamesEachBadField(t *testing.T) {
+	t.Parallel()
 	mutate := func(f func(m map[string]any)) string {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(validSubmission), &m); err != nil {

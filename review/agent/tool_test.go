@@ -14,6 +14,7 @@ import (
 // property as required and forbid others, nothing uses $ref, oneOf, anyOf,
 // allOf or format, and a type is a string or a union with "null".
 func TestSchemasArePortable(t *testing.T) {
+	t.Parallel()
 	tools := append(RepoTools(&review.PR{}), SubmitTool())
 	names := []string{}
 	for _, tl := range tools {
@@ -90,6 +91,7 @@ func checkPortable(t *testing.T, where string, v any) {
 }
 
 func TestSchemaShape(t *testing.T) {
+	t.Parallel()
 	var s map[string]any
 	json.Unmarshal(tool(t, RepoTools(&review.PR{}), ToolReadFile).Schema, &s)
 	props := s["properties"].(map[string]any)
@@ -122,6 +124,7 @@ func TestSchemaShape(t *testing.T) {
 }
 
 func TestSchemaForRefusesMistakes(t *testing.T) {
+	t.Parallel()
 	type P struct {
 		Name string         `json:"name"`
 		M    map[string]int `json:"m"`
