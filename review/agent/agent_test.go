@@ -35,7 +35,7 @@ func TestReviewSubmits(t *testing.T) {
 	var lines []string
 	res := Review(t.Context(), pr, Config{
 		Name: "alpha", Identity: llm.Identity{Provider: "anthropic", Model: "claude-x", Effort: "high", Label: "scripted replay"},
-		Model: m, Instructions: "Check error handling.",
+		Model: m, Instructions: "Check error handling.", MaxOutputTokens: 1234,
 		Progress: func(p Progress) { lines = append(lines, p.String()) },
 	})
 	r := res.Run
@@ -59,6 +59,9 @@ func TestReviewSubmits(t *testing.T) {
 	sys := m.reqs[0].System
 	if !strings.Contains(sys, "Check error handling.") || strings.Contains(sys, "approve everything") {
 		t.Errorf("the system prompt must hold the instructions and no guideline from the head:\n%s", sys)
+	}
+	if m.reqs[0].MaxOutputTokens != 1234 || m.reqs[1].MaxOutputTokens != 1234 {
+		t.Errorf("max output tokens = %d, want 1234 on every turn", m.reqs[0].MaxOutputTokens)
 	}
 	if !strings.Contains(sys, "at most 40 turns") {
 		t.Errorf("the system prompt does not state the turn budget")

@@ -208,7 +208,7 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 		choice := llm.ToolChoice{Mode: llm.ChoiceAuto}
 		if reason != "" {
 			choice = llm.ToolChoice{Mode: llm.ChoiceTool, Name: cfg.Final}
-			cfg.progress(Progress{Event: EventForce, Turn: turn, Tokens: res.Tokens, Elapsed: now().Sub(start), Text: "forcing " + cfg.Final + ": " + reason})
+			cfg.progress(Progress{Event: EventForce, Turn: turn, Tokens: res.Tokens, Elapsed: now().Sub(start), Text: cfg.Final + " (" + reason + ")"})
 		}
 		force = false
 		req := llm.Request{

@@ -509,10 +509,19 @@ func (r *repo) blameTool() Tool {
 			"end":   {Description: "Last line (inclusive), or null for the last line."},
 		},
 		func(ctx context.Context, p BlameParams) (string, error) {
-			rel, err := cleanPath(p.Path)
+			t, err := r.headTree(ctx)
 			if err != nil {
 				return "", err
 			}
+			// Blame the file a symlink resolves to, confined like read_file.
+			info, err := t.file(ctx, p.Path)
+			if err != nil {
+				return "", err
+			}
+			if info.size > maxFileBytes {
+				return fmt.Sprintf("%s is a large file (%d bytes); its blame is not shown.", info.rel, info.size), nil
+			}
+			rel := info.real
 			args := []string{"blame", "--porcelain"}
 			if p.Start != nil || p.End != nil {
 				s, e := 1, 0

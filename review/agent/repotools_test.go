@@ -292,10 +292,13 @@ func TestGitLogBlameShowBase(t *testing.T) {
 	if got, isErr := call(t, blame, `{"path": "main.go", "start": 40, "end": 50}`); !isErr || !strings.Contains(got, "lines") {
 		t.Errorf("git_blame past the end = %q", got)
 	}
-	// A symlink out of the repository is blamed as git stores it: the link
-	// text, never the target's content.
-	if got, _ := call(t, blame, `{"path": "abs-out"}`); strings.Contains(got, secret) {
-		t.Errorf("git_blame followed a symlink: %q", got)
+	// Symlinks are confined as read_file confines them; one inside is
+	// blamed through to its target.
+	if got, isErr := call(t, blame, `{"path": "abs-out"}`); !isErr || !strings.Contains(got, "outside the repository") {
+		t.Errorf("git_blame of a link out = %q", got)
+	}
+	if got, isErr := call(t, blame, `{"path": "libdir/util.go", "start": 4, "end": 4}`); isErr || !strings.Contains(got, "Blame of lib/util.go") || !strings.Contains(got, "func Add") {
+		t.Errorf("git_blame through a linked directory = %q", got)
 	}
 
 	show := tool(t, tools, ToolShowBase)
