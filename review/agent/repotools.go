@@ -27,6 +27,7 @@ const (
 	maxGrepMatches   = 200     // grep result lines
 	maxGrepLineBytes = 300     // the text of one grep match
 	maxGrepBytes     = 40_000  // grep output
+	grepBatchBytes   = 8 << 20 // blobs grep reads per git cat-file, by default
 	maxListFiles     = 1_000   // list_files entries
 	maxLogCommits    = 30      // git_log commits
 	maxBlameBytes    = 40_000  // git_blame output
@@ -49,6 +50,9 @@ const (
 type repo struct {
 	pr  *review.PR
 	git git.Repo
+
+	// grepBatch is how many bytes of blobs grep reads per git call.
+	grepBatch int64
 
 	mu        sync.Mutex
 	tree      *tree
@@ -155,7 +159,7 @@ func gitErr(ctx context.Context, tool string, err error) error {
 // confined to the repository, never reaching .git. The tools are safe for
 // concurrent use and may be shared by several loops on the same PR.
 func RepoTools(pr *review.PR) []Tool {
-	r := &repo{pr: pr, git: git.Repo{Dir: pr.Dir}}
+	r := &repo{pr: pr, git: git.Repo{Dir: pr.Dir}, grepBatch: grepBatchBytes}
 	return []Tool{r.readFileTool(), r.grepTool(), r.listFilesTool(), r.gitLogTool(), r.blameTool(), r.showBaseTool(), r.diffTool()}
 }
 
@@ -306,8 +310,24 @@ func (r *repo) grepTool() Tool {
 			}
 			var b strings.Builder
 			matches, skipped, searched := 0, 0, 0
-			var batch []string
-			var shas []string
+			// Read the blobs in batches of a few megabytes, so memory stays
+			// bounded and a search that hits its cap early stops reading.
+			var names, shas []string
+			var batchBytes int64
+			full := false
+			flush := func() error {
+				err := t.readBatch(ctx, shas, func(i int, data []byte) bool {
+					if isBinary(data) {
+						skipped++
+						return true
+					}
+					searched++
+					full = !grepFile(names[i], data, re, &b, &matches)
+					return !full
+				})
+				names, shas, batchBytes = names[:0], shas[:0], 0
+				return err
+			}
 			for _, name := range files {
 				e := t.entries[name]
 				if e.typ != "blob" || e.isLink() {
@@ -317,21 +337,22 @@ func (r *repo) grepTool() Tool {
 					skipped++
 					continue
 				}
-				batch = append(batch, name)
+				names = append(names, name)
 				shas = append(shas, e.sha)
-			}
-			full := false
-			err = t.readBatch(ctx, shas, func(i int, data []byte) bool {
-				if isBinary(data) {
-					skipped++
-					return true
+				batchBytes += e.size
+				if batchBytes >= r.grepBatch {
+					if err := flush(); err != nil {
+						return "", err
+					}
+					if full {
+						break
+					}
 				}
-				searched++
-				full = !grepFile(batch[i], data, re, &b, &matches)
-				return !full
-			})
-			if err != nil {
-				return "", err
+			}
+			if !full {
+				if err := flush(); err != nil {
+					return "", err
+				}
 			}
 			if full {
 				fmt.Fprintf(&b, "[stopped after %d matches; narrow the pattern or the glob]\n", matches)

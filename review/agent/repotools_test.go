@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/git"
 )
 
 func TestConfinement(t *testing.T) {
@@ -218,6 +219,14 @@ func TestGrepAndListFiles(t *testing.T) {
 	writeFile(t, pr.Dir, "untracked.go", "func hidden() {}\n")
 	if got, _ := call(t, grep, `{"pattern": "hidden", "glob": null}`); strings.Contains(got, "untracked.go") {
 		t.Errorf("grep searched an untracked file: %q", got)
+	}
+	// Reading the blobs one per batch finds the same lines.
+	small := &repo{pr: pr, git: git.Repo{Dir: pr.Dir}, grepBatch: 1}
+	for _, args := range []string{`{"pattern": "func \\w+\\(", "glob": "*.go"}`, `{"pattern": "needle", "glob": null}`} {
+		want, _ := call(t, grep, args)
+		if got, _ := call(t, small.grepTool(), args); got != want {
+			t.Errorf("grep(%s) in batches of one file:\ngot  %.300q\nwant %.300q", args, got, want)
+		}
 	}
 	// The match cap holds and says so.
 	got, _ = call(t, grep, `{"pattern": "needle", "glob": null}`)
