@@ -575,7 +575,7 @@ func (m *md) retroTable() {
 	}
 	row("Metric", func(s review.ReviewerStats) string { return m.cell(m.rv.display(s.Name)) })
 	m.line("|---" + strings.Repeat("|---:", len(m.r.Reviewers)) + "|")
-	row("Model", func(s review.ReviewerStats) string { return m.cell(modelOf(s)) })
+	row("Model", func(s review.ReviewerStats) string { return m.cellCode(modelOf(s)) })
 	row("Duration", func(s review.ReviewerStats) string { return clock(s.DurationMS) })
 	row("Status", func(s review.ReviewerStats) string { return m.cell(s.Status) })
 	row("Critical", func(s review.ReviewerStats) string { return strconv.Itoa(s.Counts.Critical) })
@@ -596,7 +596,7 @@ func (m *md) retroTable() {
 	row("Cost", func(s review.ReviewerStats) string { return dollars(s.CostUSD) })
 	m.blank()
 	if l := m.r.Lead; l != nil {
-		s := fmt.Sprintf("**Lead:** %s (%s): %s, %s, tokens %s, %s", m.inline(l.Name), m.inline(l.Model), clock(l.DurationMS), m.inline(l.Status), tokens(l.Tokens), dollars(l.CostUSD))
+		s := fmt.Sprintf("**Lead:** %s (%s): %s, %s, tokens %s, %s", m.inline(l.Name), m.code(l.Model), clock(l.DurationMS), m.inline(l.Status), tokens(l.Tokens), dollars(l.CostUSD))
 		if l.Error != "" {
 			s += ". Error: " + m.inline(l.Error)
 		}
@@ -670,7 +670,7 @@ func (m *md) header() {
 	m.line("| Review SHA | " + m.cellCode(pr.HeadSHA) + " |")
 	var rs []string
 	for _, s := range r.Reviewers {
-		x := m.cell(s.Name) + ": " + m.cell(modelOf(s))
+		x := m.cell(s.Name) + ": " + m.cellCode(modelOf(s))
 		if s.Label != "" {
 			x += " (" + m.cell(s.Label) + ")"
 		}
@@ -681,7 +681,7 @@ func (m *md) header() {
 	}
 	m.line("| Reviewers | " + strings.Join(rs, "<br>") + " |")
 	if r.Lead != nil {
-		m.line("| Lead | " + m.cell(r.Lead.Name) + ": " + m.cell(r.Lead.Model) + " |")
+		m.line("| Lead | " + m.cell(r.Lead.Name) + ": " + m.cellCode(r.Lead.Model) + " |")
 	}
 	m.line("| Verdict | " + m.verdict(true) + " |")
 	c := r.Counts()

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"html"
 	"regexp"
 	"sort"
 	"strconv"
@@ -15,7 +16,9 @@ const Redacted = "[redacted]"
 const minSecretLen = 4
 
 // tokenRE matches the well-known shapes of API keys and GitHub tokens.
-var tokenRE = regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}|sk-ant-[A-Za-z0-9_-]{8,}|sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{20,})`)
+// The distinctive prefixes match anywhere, even glued to a word; sk- only
+// at a word start, so "task-list-..." stays.
+var tokenRE = regexp.MustCompile(`(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}|AIza[0-9A-Za-z_-]{20,}|\bsk-ant-[A-Za-z0-9_-]{8,}|\bsk-[A-Za-z0-9_-]{16,})`)
 
 // markerRE matches the name of our state marker, in any case, so no text we
 // render can carry something ParseState would read.
@@ -36,10 +39,18 @@ var (
 		`(?P<image>!\[[^\]\n]*\]\([^)\n]*\)|!\[[^\]\n]*\]\[[^\]\n]*\])` +
 			`|(?P<link>\[(?P<ltext>[^\]\n]*)\]\((?P<lurl>[^)\s]*)(?:\s+"[^"\n]*")?\))` +
 			`|(?P<auto><(?P<aurl>(?i:https?|ftp|mailto):[^>\s]+)>)` +
-			`|(?P<bare>(?i:https?|ftp)://[^\s<>\x60\x{E000}\x{E001}]+)` +
-			`|(?P<www>\bwww\.[A-Za-z0-9-]+\.[^\s<>\x60\x{E000}\x{E001}]+)` +
-			`|(?P<mention>(?:^|[^A-Za-z0-9_\x60@./+-])@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9_.-]+)?)`)
-	mentionRE = regexp.MustCompile(`(^|[^A-Za-z0-9_\x60@./+-])@([A-Za-z0-9][A-Za-z0-9-]{0,38}(?:/[A-Za-z0-9_.-]+)?)`)
+			`|(?P<bare>(?i:https?|ftp)://[^\s<>\x60\\\x{E000}\x{E001}]+)` +
+			`|(?P<www>\bwww\.[A-Za-z0-9-]+\.[^\s<>\x60\\\x{E000}\x{E001}]+)` +
+			`|(?P<xref>\b[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+#[0-9]+\b)` +
+			`|(?P<mention>@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9_.-]+)?)`)
+	// mentionRE finds @login and @org/team. GitHub only notifies after a
+	// non-word character, but what we insert can change the character
+	// before, so every one is wrapped unless it is an email address.
+	mentionRE = regexp.MustCompile(`@[A-Za-z0-9][A-Za-z0-9-]{0,38}(?:/[A-Za-z0-9_.-]+)?`)
+	entityRE  = regexp.MustCompile(`&(?:#[0-9]{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});`)
+	// headingRE finds ATX headings in prose; they become bold lines so
+	// model text cannot restructure the report.
+	headingRE = regexp.MustCompile(`(?m)^ {0,3}#{1,6}(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
 	fenceRE   = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})(.*)$")
 )
 
@@ -178,7 +189,9 @@ func (s *scrubber) markdown(t string) string {
 	if fence != "" {
 		out = append(out, fence)
 	}
-	return strings.Join(out, "\n")
+	// Dropping tags and comments can join the halves of a secret or a
+	// marker ("s3c<b>ret"): scrub once more.
+	return s.code(strings.Join(out, "\n"))
 }
 
 // prose sanitises Markdown outside fenced blocks.
@@ -189,11 +202,25 @@ func (s *scrubber) prose(t string) string {
 		spans = append(spans, span)
 		return string(phOpen) + strconv.Itoa(len(spans)-1) + string(phClose)
 	})
+	// Entities would render as the characters they name ("&#64;" as "@"),
+	// past every rule below: decode them first.
+	t = entityRE.ReplaceAllStringFunc(t, func(e string) string {
+		return strings.NewReplacer(string(phOpen), "", string(phClose), "").Replace(html.UnescapeString(e))
+	})
 	t = commentRE.ReplaceAllString(t, "")
 	t = elementRE.ReplaceAllString(t, "")
-	t = s.inline(t)
 	t = tagRE.ReplaceAllString(t, "")
-	t = openTagRE.ReplaceAllString(t, "&lt;$1")
+	t = escapeOpenTags(t)
+	// "[x]: url" would define a link for "[x]" elsewhere: make it text.
+	t = strings.ReplaceAll(t, "]:", `\]:`)
+	t = headingRE.ReplaceAllStringFunc(t, func(h string) string {
+		if sub := headingRE.FindStringSubmatch(h); sub[1] != "" {
+			return "**" + strings.TrimSpace(sub[1]) + "**"
+		}
+		return ""
+	})
+	t = escapeBackticks(t)
+	t = s.inline(t)
 	// Restore the code spans; a placeholder a tag swallowed is gone.
 	var b strings.Builder
 	for {
@@ -207,6 +234,12 @@ func (s *scrubber) prose(t string) string {
 		}
 		b.WriteString(t[:i])
 		if n, err := strconv.Atoi(t[i+len(string(phOpen)) : i+j]); err == nil && n >= 0 && n < len(spans) {
+			if escapedAt(b.String(), b.Len()) {
+				b.WriteByte('\\') // or the backslash would escape the span's backtick
+			}
+			if endsInTick(b.String()) {
+				b.WriteByte(' ') // or the two backtick runs would merge
+			}
 			b.WriteString(spans[n])
 		}
 		t = t[i+j+len(string(phClose)):]
@@ -216,8 +249,8 @@ func (s *scrubber) prose(t string) string {
 }
 
 // replaceCodeSpans calls f for every inline code span of t (a run of n
-// backticks closed by the next run of exactly n) and puts its result in the
-// span's place.
+// backticks, not escaped, closed by the next run of exactly n on the same
+// line) and puts its result in the span's place.
 func replaceCodeSpans(t string, f func(string) string) string {
 	var b strings.Builder
 	i := 0
@@ -228,8 +261,19 @@ func replaceCodeSpans(t string, f func(string) string) string {
 			continue
 		}
 		n := runLen(t, i)
+		if escapedAt(t, i) {
+			// "\`" is a literal backtick; the rest of the run may open.
+			b.WriteByte('`')
+			i++
+			continue
+		}
 		end := -1
 		for k := i + n; k < len(t); {
+			if t[k] == '\n' {
+				// Spans end at the line: which block a next line starts
+				// is the renderer's call, so treat it as a boundary.
+				break
+			}
 			if t[k] != '`' {
 				k++
 				continue
@@ -252,6 +296,16 @@ func replaceCodeSpans(t string, f func(string) string) string {
 	return b.String()
 }
 
+// escapedAt reports whether position i of t follows an odd number of
+// backslashes.
+func escapedAt(t string, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && t[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
+}
+
 func runLen(t string, i int) int {
 	n := 0
 	for i+n < len(t) && t[i+n] == '`' {
@@ -260,7 +314,9 @@ func runLen(t string, i int) int {
 	return n
 }
 
-// inline rewrites images, links, bare URLs and mentions in prose.
+// inline rewrites images, links, bare URLs, cross-references and mentions
+// in prose whose code spans are placeholders and whose backticks are all
+// escaped.
 func (s *scrubber) inline(t string) string {
 	names := inlineRE.SubexpNames()
 	var b strings.Builder
@@ -278,28 +334,34 @@ func (s *scrubber) inline(t string) string {
 		}
 		switch {
 		case has(group, "image"):
-			// Images are dropped: they load from outside and can track.
+			// Images are dropped: they load from outside and can track. A
+			// backslash before one must not escape what follows it.
+			if escapedAt(b.String(), b.Len()) {
+				b.WriteByte(' ')
+			}
 		case has(group, "link"):
 			text, _ := group("ltext")
 			url, _ := group("lurl")
-			text = s.mentions(text)
+			// The text cannot hold "]", so it holds no further link.
 			if s.inRepo(url) {
-				b.WriteString("[" + text + "](" + url + ")")
+				b.WriteString("[" + s.inline(text) + "](" + url + ")")
 				break
 			}
-			b.WriteString(text)
+			b.WriteString(s.inlineAfter(&b, text))
 			if url != "" && url != text {
 				if text != "" {
 					b.WriteString(" ")
 				}
-				b.WriteString("(" + codeSpan(url) + ")")
+				b.WriteString("(")
+				emitCode(&b, url)
+				b.WriteString(")")
 			}
 		case has(group, "auto"):
 			url, _ := group("aurl")
 			if s.inRepo(url) {
 				b.WriteString("<" + url + ">")
 			} else {
-				b.WriteString(codeSpan(url))
+				emitCode(&b, url)
 			}
 		case has(group, "bare"), has(group, "www"):
 			url, _ := group("bare")
@@ -310,15 +372,49 @@ func (s *scrubber) inline(t string) string {
 			if s.inRepo(url) {
 				b.WriteString(url)
 			} else {
-				b.WriteString(codeSpan(url))
+				emitCode(&b, url)
 			}
 			b.WriteString(rest)
+		case has(group, "xref"):
+			// owner/repo#123 would cross-reference another repository.
+			x, _ := group("xref")
+			emitCode(&b, x)
 		case has(group, "mention"):
-			b.WriteString(s.mentions(t[m[0]:m[1]]))
+			if isEmail(b.String(), t[m[1]:]) {
+				b.WriteString(t[m[0]:m[1]])
+			} else {
+				emitCode(&b, t[m[0]:m[1]])
+			}
 		}
 	}
 	b.WriteString(t[last:])
 	return b.String()
+}
+
+// inlineAfter is s.inline(t) for text written right after b's content.
+func (s *scrubber) inlineAfter(b *strings.Builder, t string) string {
+	out := s.inline(t)
+	if strings.HasPrefix(out, "`") {
+		if escapedAt(b.String(), b.Len()) {
+			return "\\" + out
+		}
+		if endsInTick(b.String()) {
+			return " " + out
+		}
+	}
+	return out
+}
+
+// emitCode writes t as a code span, first doubling a backslash that would
+// otherwise escape its opening backtick.
+func emitCode(b *strings.Builder, t string) {
+	if escapedAt(b.String(), b.Len()) {
+		b.WriteByte('\\')
+	}
+	if endsInTick(b.String()) {
+		b.WriteByte(' ') // a backtick run next to ours would merge with it
+	}
+	b.WriteString(codeSpan(t))
 }
 
 func has(group func(string) (string, bool), name string) bool {
@@ -326,9 +422,70 @@ func has(group func(string) (string, bool), name string) bool {
 	return ok
 }
 
-// mentions wraps every @mention of t in a code span.
-func (s *scrubber) mentions(t string) string {
-	return mentionRE.ReplaceAllString(t, "$1`@$2`")
+// isEmail reports whether an @name is the middle of an email address,
+// given what was written before it and the text after it: a word character
+// before, a dot and a letter after, and a local part that is not the tail of
+// another address's domain ("a@b.cc@d.com").
+func isEmail(before, after string) bool {
+	if before == "" || !isWord(before[len(before)-1]) || len(after) < 2 || after[0] != '.' {
+		return false
+	}
+	if c := after[1]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		return false
+	}
+	j := len(before) - 1
+	for j >= 0 && (isWord(before[j]) || before[j] == '.' || before[j] == '+' || before[j] == '-') {
+		j--
+	}
+	return j < 0 || before[j] != '@'
+}
+
+func isWord(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+var autolinkStartRE = regexp.MustCompile(`^<(?i:https?|ftp|mailto):[^>\s]+>`)
+
+// escapeOpenTags turns a "<" that could still open a tag into "&lt;",
+// leaving autolinks ("<https://...>") for inline to judge.
+func escapeOpenTags(t string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range openTagRE.FindAllStringIndex(t, -1) {
+		if autolinkStartRE.MatchString(t[m[0]:]) {
+			continue
+		}
+		b.WriteString(t[last:m[0]])
+		b.WriteString("&lt;")
+		last = m[0] + 1
+	}
+	b.WriteString(t[last:])
+	return b.String()
+}
+
+// endsInTick reports whether t ends in an unescaped backtick or in a
+// placeholder (which becomes a code span ending in one).
+func endsInTick(t string) bool {
+	if strings.HasSuffix(t, string(phClose)) {
+		return true
+	}
+	return strings.HasSuffix(t, "`") && !escapedAt(t, len(t)-1)
+}
+
+// escapeBackticks escapes every backtick of t not already escaped, so text
+// around the code spans we insert cannot pair with them.
+func escapeBackticks(t string) string {
+	if !strings.Contains(t, "`") {
+		return t
+	}
+	var b strings.Builder
+	for i := 0; i < len(t); i++ {
+		if t[i] == '`' && !escapedAt(t, i) {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(t[i])
+	}
+	return b.String()
 }
 
 // inRepo reports whether url points into the repository.

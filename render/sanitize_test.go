@@ -1,8 +1,16 @@
 package render
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/text"
 
 	"github.com/deepreview/deep-review/review"
 )
@@ -54,6 +62,16 @@ func TestSanitize(t *testing.T) {
 		{"a shorter inner fence does not close a longer one", "````\n```\n<b>\n````", "````\n```\n<b>\n````"},
 		{"tilde fences count too", "~~~\n<i>\n~~~\n<i>x</i>", "~~~\n<i>\n~~~\nx"},
 		{"details cannot be opened", "<details><summary>x</summary>", "x"},
+		{"an entity cannot spell a mention", "&#64;octocat", "`@octocat`"},
+		{"an escaped @ still becomes a code span", `\@octocat`, "\\\\`@octocat`"},
+		{"an even run of backslashes is kept", `\\@octocat`, "\\\\`@octocat`"},
+		{"a stray backtick cannot pair with ours", "` @octocat", "\\` `@octocat`"},
+		{"an entity backtick cannot pair with ours", "&#96; @octocat `x`", "\\` `@octocat` `x`"},
+		{"an escaped backtick does not open a span", "\\`@octocat\\`", "\\``@octocat`\\`"},
+		{"a backslash cannot escape a de-linked URL's backtick", `\https://evil.example`, "\\\\`https://evil.example`"},
+		{"an entity-encoded script is dropped", "a&lt;script&gt;alert(1)&lt;/script&gt;b", "ab"},
+		{"a heading becomes bold text", "## Heading ##\ntext", "**Heading**\ntext"},
+		{"a cross-repository reference is neutralised", "see acme/other#12", "see `acme/other#12`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,3 +142,85 @@ func TestRenderedFormatsHoldNoSecretOrSpoof(t *testing.T) {
 		}
 	}
 }
+
+// hostileFragments are pieces of Markdown that try to notify, load, link
+// or spoof; TestSanitizeProperties glues them together at random.
+var hostileFragments = []string{
+	"@octocat", "\\@octocat", "\\\\@octocat", "&#64;octocat", "&commat;octocat", "`", "``", "\\`", "&#96;", " ", "\n", "\n\n",
+	"[x](https://evil.example)", "[@octocat](https://github.com/acme/widgets)", "![i](https://evil.example/i.png)", "<img src=x>",
+	"https://evil.example/a", "<https://evil.example>", "www.evil.example", "<script>alert(1)</script>", "<!--", "-->",
+	"&lt;b&gt;", "<b>", "```", "~~~", "# h", "jane@example.com", "acme/other#1", "(", ")", "[", "]", "\\", "*",
+	review.MarkerPrefix, "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "a", "code `x` span",
+}
+
+// TestSanitizeProperties parses Sanitize's output of random hostile input
+// with goldmark (GitHub-flavoured) and checks what GitHub would render: no
+// image, no raw HTML, no link out of the repository, no mention outside
+// code, no marker and no token.
+func TestSanitizeProperties(t *testing.T) {
+	o := Options{RepoURL: "https://github.com/acme/widgets"}
+	md := goldmark.New(goldmark.WithExtensions(extension.GFM))
+	rng := rand.New(rand.NewPCG(sanitizeSeed, 2))
+	mention := regexp.MustCompile(`(^|[^A-Za-z0-9_])@[A-Za-z0-9]`)
+	for n := 0; n < sanitizeRuns; n++ {
+		var in strings.Builder
+		for k := rng.IntN(12) + 1; k > 0; k-- {
+			in.WriteString(hostileFragments[rng.IntN(len(hostileFragments))])
+		}
+		out := Sanitize(in.String(), o)
+		if strings.Contains(out, "deep-review:state") || strings.Contains(out, "ghp_") {
+			t.Fatalf("Sanitize(%q) = %q keeps a marker or token", in.String(), out)
+		}
+		src := []byte(out)
+		doc := md.Parser().Parse(text.NewReader(src))
+		// Text outside code, per block, as GitHub's mention filter sees it.
+		var plain strings.Builder
+		err := ast.Walk(doc, func(node ast.Node, entering bool) (ast.WalkStatus, error) {
+			if !entering {
+				return ast.WalkContinue, nil
+			}
+			switch x := node.(type) {
+			case *ast.Image:
+				return ast.WalkStop, fmt.Errorf("an image")
+			case *ast.RawHTML, *ast.HTMLBlock:
+				return ast.WalkStop, fmt.Errorf("raw HTML")
+			case *ast.Link:
+				if !strings.HasPrefix(string(x.Destination), "https://github.com/acme/widgets") {
+					return ast.WalkStop, fmt.Errorf("a link to %s", x.Destination)
+				}
+			case *ast.AutoLink:
+				if u := string(x.URL(src)); x.AutoLinkType != ast.AutoLinkEmail && !strings.HasPrefix(u, "https://github.com/acme/widgets") {
+					return ast.WalkStop, fmt.Errorf("an autolink to %s", u)
+				}
+			case *ast.CodeSpan, *ast.FencedCodeBlock, *ast.CodeBlock:
+				plain.WriteString(" ")
+				return ast.WalkSkipChildren, nil
+			case *ast.Text:
+				plain.Write(x.Segment.Value(src))
+				if x.SoftLineBreak() || x.HardLineBreak() {
+					plain.WriteString(" ")
+				}
+			case *ast.String:
+				plain.Write(x.Value)
+			}
+			if node.Type() == ast.TypeBlock {
+				plain.WriteString("\n")
+			}
+			return ast.WalkContinue, nil
+		})
+		if err != nil {
+			t.Fatalf("Sanitize(%q) = %q renders %v", in.String(), out, err)
+		}
+		for _, line := range strings.Split(plain.String(), "\n") {
+			if mention.MatchString(strings.ReplaceAll(line, "jane@example.com", "")) {
+				t.Fatalf("Sanitize(%q) = %q leaves a mention in %q", in.String(), out, line)
+			}
+		}
+	}
+}
+
+// The property test's size and seed; raise them locally to hunt.
+var (
+	sanitizeRuns        = 3000
+	sanitizeSeed uint64 = 1
+)
