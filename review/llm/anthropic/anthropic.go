@@ -115,8 +115,13 @@ func (m *Model) Identity() llm.Identity {
 // Opaque holds its content blocks (thinking with signatures included) as
 // request params, and is sent back verbatim when the message comes back in
 // a later request.
+//
+// With an effort set, thinking is adaptive, except on a turn that forces a
+// tool (the API refuses forced tool use with thinking on) and on the rest
+// of a tool loop that such a turn began, since a tool loop keeps one
+// thinking configuration.
 func (m *Model) Turn(ctx context.Context, req llm.Request) (*llm.Response, error) {
-	params, err := m.params(req)
+	params, thinkingOff, err := m.params(req)
 	if err != nil {
 		return nil, err
 	}
@@ -124,19 +129,47 @@ func (m *Model) Turn(ctx context.Context, req llm.Request) (*llm.Response, error
 	if err != nil {
 		return nil, m.wrap(err)
 	}
-	return response(msg)
+	return response(msg, thinkingOff)
+}
+
+// opaque is what an assistant message keeps in Message.Opaque.
+type opaque struct {
+	// Content is the reply's content blocks as request params.
+	Content []json.RawMessage `json:"content"`
+	// ThinkingOff records that the reply was made with thinking disabled
+	// although an effort asked for it.
+	ThinkingOff bool `json:"thinking_off,omitempty"`
+}
+
+func decodeOpaque(raw json.RawMessage) (opaque, bool) {
+	var o opaque
+	if len(raw) == 0 || json.Unmarshal(raw, &o) != nil || len(o.Content) == 0 {
+		return opaque{}, false
+	}
+	return o, true
+}
+
+// inThinkingOffLoop reports whether the request continues a tool loop
+// whose last assistant turn had thinking turned off.
+func inThinkingOffLoop(msgs []llm.Message) bool {
+	n := len(msgs)
+	if n < 2 || msgs[n-1].Role != llm.User || len(msgs[n-1].ToolResults) == 0 || msgs[n-2].Role != llm.Assistant {
+		return false
+	}
+	o, ok := decodeOpaque(msgs[n-2].Opaque)
+	return ok && o.ThinkingOff
 }
 
 // params builds the request. Everything before the newest message is
 // encoded the same way on every turn, so consecutive requests share a
 // byte-identical prefix; the top-level cache_control puts the automatic
 // breakpoint on the last block, and the system block carries its own.
-func (m *Model) params(req llm.Request) (sdk.MessageNewParams, error) {
+func (m *Model) params(req llm.Request) (p sdk.MessageNewParams, thinkingOff bool, err error) {
 	maxTokens := req.MaxOutputTokens
 	if maxTokens <= 0 {
 		maxTokens = m.maxTokens
 	}
-	p := sdk.MessageNewParams{
+	p = sdk.MessageNewParams{
 		Model:        sdk.Model(m.model),
 		MaxTokens:    maxTokens,
 		CacheControl: sdk.NewCacheControlEphemeralParam(),
@@ -166,17 +199,17 @@ func (m *Model) params(req llm.Request) (sdk.MessageNewParams, error) {
 		forced = true
 	case llm.ChoiceTool:
 		if req.ToolChoice.Name == "" {
-			return p, errors.New("anthropic: tool choice \"tool\" names no tool")
+			return p, false, errors.New("anthropic: tool choice \"tool\" names no tool")
 		}
 		p.ToolChoice = sdk.ToolChoiceParamOfTool(req.ToolChoice.Name)
 		forced = true
 	default:
-		return p, fmt.Errorf("anthropic: unknown tool choice mode %q; use auto, required or tool", req.ToolChoice.Mode)
+		return p, false, fmt.Errorf("anthropic: unknown tool choice mode %q; use auto, required or tool", req.ToolChoice.Mode)
 	}
 	if m.effort != "" {
 		p.OutputConfig = sdk.OutputConfigParam{Effort: sdk.OutputConfigEffort(m.effort)}
-		if forced {
-			// The API refuses forced tool use with thinking on.
+		if forced || inThinkingOffLoop(req.Messages) {
+			thinkingOff = true
 			p.Thinking = sdk.ThinkingConfigParamUnion{OfDisabled: ptr(sdk.NewThinkingConfigDisabledParam())}
 		} else {
 			p.Thinking = sdk.ThinkingConfigParamUnion{OfAdaptive: &sdk.ThinkingConfigAdaptiveParam{}}
@@ -185,11 +218,11 @@ func (m *Model) params(req llm.Request) (sdk.MessageNewParams, error) {
 	for i, msg := range req.Messages {
 		mp, err := messageParam(msg)
 		if err != nil {
-			return p, fmt.Errorf("anthropic: message %d: %w", i+1, err)
+			return p, false, fmt.Errorf("anthropic: message %d: %w", i+1, err)
 		}
 		p.Messages = append(p.Messages, mp)
 	}
-	return p, nil
+	return p, thinkingOff, nil
 }
 
 // messageParam encodes one message. Tool results come first in a user
@@ -221,18 +254,15 @@ func messageParam(msg llm.Message) (sdk.MessageParam, error) {
 		}
 		return sdk.NewUserMessage(blocks...), nil
 	case llm.Assistant:
-		if len(msg.Opaque) > 0 {
-			var raw []json.RawMessage
-			if err := json.Unmarshal(msg.Opaque, &raw); err == nil && len(raw) > 0 {
-				blocks := make([]sdk.ContentBlockParamUnion, len(raw))
-				for i, b := range raw {
-					blocks[i] = param.Override[sdk.ContentBlockParamUnion](b)
-				}
-				return sdk.NewAssistantMessage(blocks...), nil
+		if o, ok := decodeOpaque(msg.Opaque); ok {
+			blocks := make([]sdk.ContentBlockParamUnion, len(o.Content))
+			for i, b := range o.Content {
+				blocks[i] = param.Override[sdk.ContentBlockParamUnion](b)
 			}
-			// Opaque state from another provider: rebuild from the
-			// neutral fields instead.
+			return sdk.NewAssistantMessage(blocks...), nil
 		}
+		// No Opaque state of ours (another provider's, or none): rebuild
+		// from the neutral fields.
 		var blocks []sdk.ContentBlockParamUnion
 		if msg.Text != "" {
 			blocks = append(blocks, sdk.NewTextBlock(msg.Text))
@@ -254,7 +284,7 @@ func messageParam(msg llm.Message) (sdk.MessageParam, error) {
 }
 
 // response maps the API's message to the neutral one.
-func response(msg *sdk.Message) (*llm.Response, error) {
+func response(msg *sdk.Message, thinkingOff bool) (*llm.Response, error) {
 	out := llm.Message{Role: llm.Assistant}
 	var text []string
 	blocks := make([]json.RawMessage, 0, len(msg.Content))
@@ -277,11 +307,11 @@ func response(msg *sdk.Message) (*llm.Response, error) {
 	}
 	out.Text = strings.Join(text, "")
 	if len(blocks) > 0 {
-		opaque, err := json.Marshal(blocks)
+		data, err := json.Marshal(opaque{Content: blocks, ThinkingOff: thinkingOff})
 		if err != nil {
 			return nil, fmt.Errorf("anthropic: encode content: %w", err)
 		}
-		out.Opaque = opaque
+		out.Opaque = data
 	}
 	u := msg.Usage
 	return &llm.Response{

@@ -279,22 +279,42 @@ func TestConsecutiveRequestsShareCachedPrefix(t *testing.T) {
 	}
 }
 
-func TestForcedToolChoiceTurnsThinkingOff(t *testing.T) {
-	f, srv := newFake(t, ok(grepTurn), ok(grepTurn))
+func TestForcedToolChoiceTurnsThinkingOffForItsToolLoop(t *testing.T) {
+	f, srv := newFake(t, ok(grepTurn), ok(grepTurn), ok(grepTurn), ok(finalTurn))
 	m := newModel(t, srv, "xhigh")
 	msgs := []llm.Message{{Role: llm.User, Text: "Submit now."}}
-	for _, choice := range []llm.ToolChoice{{Mode: llm.ChoiceTool, Name: "grep"}, {Mode: llm.ChoiceRequired}} {
-		if _, err := m.Turn(context.Background(), llm.Request{Messages: msgs, Tools: tools, ToolChoice: choice}); err != nil {
+	turn := func(choice llm.ToolChoice) {
+		t.Helper()
+		resp, err := m.Turn(context.Background(), llm.Request{Messages: msgs, Tools: tools, ToolChoice: choice})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	reqs := f.requests()
-	for i, want := range []string{`{"name":"grep","type":"tool"}`, `{"type":"any"}`} {
-		if got := string(reqs[i]["tool_choice"]); !jsonEqual(json.RawMessage(got), json.RawMessage(want)) {
-			t.Errorf("request %d tool_choice = %s, want %s", i+1, got, want)
+		msgs = append(msgs, resp.Message)
+		if len(resp.Message.ToolCalls) > 0 {
+			msgs = append(msgs, llm.Message{Role: llm.User, ToolResults: []llm.ToolResult{{CallID: resp.Message.ToolCalls[0].ID, Name: "grep", Content: "x"}}})
 		}
-		if got := string(reqs[i]["thinking"]); got != `{"type":"disabled"}` {
-			t.Errorf("request %d thinking = %s, want disabled on a forced turn", i+1, got)
+	}
+	turn(llm.ToolChoice{Mode: llm.ChoiceTool, Name: "grep"})
+	turn(llm.ToolChoice{Mode: llm.ChoiceRequired})
+	turn(llm.ToolChoice{}) // the same tool loop: thinking stays off
+	msgs = append(msgs, llm.Message{Role: llm.Assistant, Text: "Done."}, llm.Message{Role: llm.User, Text: "A new question."})
+	turn(llm.ToolChoice{}) // a new turn: thinking is back
+
+	reqs := f.requests()
+	for i, want := range []struct{ choice, thinking string }{
+		{`{"name":"grep","type":"tool"}`, `{"type":"disabled"}`},
+		{`{"type":"any"}`, `{"type":"disabled"}`},
+		{``, `{"type":"disabled"}`},
+		{``, `{"type":"adaptive"}`},
+	} {
+		if got := string(reqs[i]["tool_choice"]); want.choice != "" && !jsonEqual(json.RawMessage(got), json.RawMessage(want.choice)) || want.choice == "" && got != "" {
+			t.Errorf("request %d tool_choice = %s, want %s", i+1, got, want.choice)
+		}
+		if got := string(reqs[i]["thinking"]); got != want.thinking {
+			t.Errorf("request %d thinking = %s, want %s", i+1, got, want.thinking)
+		}
+		if got := string(reqs[i]["output_config"]); got != `{"effort":"xhigh"}` {
+			t.Errorf("request %d output_config = %s", i+1, got)
 		}
 	}
 }
