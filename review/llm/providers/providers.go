@@ -73,6 +73,30 @@ func Sources(provider string) (s Source, ok bool) {
 	return s, ok
 }
 
+// Resolve returns provider's key and base URL, each from its input when
+// input returns a non-empty value for it, else from the first of its
+// environment variables that getenv returns non-empty: an input wins over
+// the environment. Values are trimmed of surrounding space. It reads
+// nothing itself; both lookups are the caller's.
+func Resolve(provider string, input, getenv func(name string) string) (key, baseURL string) {
+	src, ok := sources[provider]
+	if !ok {
+		return "", ""
+	}
+	key = strings.TrimSpace(input(src.KeyInput))
+	for _, env := range src.KeyEnv {
+		if key != "" {
+			break
+		}
+		key = strings.TrimSpace(getenv(env))
+	}
+	baseURL = strings.TrimSpace(input(src.BaseURLInput))
+	if baseURL == "" {
+		baseURL = strings.TrimSpace(getenv(src.BaseURLEnv))
+	}
+	return key, baseURL
+}
+
 // New returns the model spec names, configured by opts. The model also
 // has an Identity() llm.Identity method naming it as the report shows it.
 // Errors name the reviewer and the input or variable that fixes them.
