@@ -137,7 +137,9 @@ func (m *Model) Identity() llm.Identity {
 }
 
 // Turn sends the conversation and returns the reply. Gemini reports STOP
-// for tool turns too, so the stop reason follows the function calls.
+// for tool turns too, so the stop reason follows the function calls. Usage
+// is normalised: Input is the prompt less its cached part, Output counts
+// the thoughts as well as the candidates (both are billed as output).
 func (m *Model) Turn(ctx context.Context, req llm.Request) (*llm.Response, error) {
 	contents, config, err := m.request(req)
 	if err != nil {
