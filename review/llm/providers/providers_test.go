@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -227,5 +228,71 @@ func TestEveryProviderCompletesAToolLoopThroughRetries(t *testing.T) {
 				t.Errorf("requests = %d, want %d", n, tt.requests)
 			}
 		})
+	}
+}
+
+// The SDKs read ambient variables unless told not to; none may leak in.
+func TestEnvironmentDoesNotLeakIntoClients(t *testing.T) {
+	for k, v := range map[string]string{
+		"ANTHROPIC_API_KEY": "env-key", "ANTHROPIC_BASE_URL": "http://env.invalid", "ANTHROPIC_AUTH_TOKEN": "env-token",
+		"OPENAI_API_KEY": "env-key", "OPENAI_BASE_URL": "http://env.invalid/v1", "OPENAI_ORG_ID": "org-env", "OPENAI_PROJECT_ID": "proj-env",
+		"OPENAI_CUSTOM_HEADERS": "X-Env: leaked",
+		"GEMINI_API_KEY":        "env-key", "GOOGLE_API_KEY": "env-key", "GOOGLE_GEMINI_BASE_URL": "http://env.invalid", "GOOGLE_GENAI_USE_VERTEXAI": "true",
+	} {
+		t.Setenv(k, v)
+	}
+	bodies := map[string]string{
+		"/v1/messages":                     `{"id":"m","type":"message","role":"assistant","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`,
+		"/v1/responses":                    `{"id":"r","object":"response","status":"completed","output":[{"type":"message","id":"m","role":"assistant","status":"completed","content":[{"type":"output_text","text":"hi","annotations":[]}]}]}`,
+		"/v1/chat/completions":             `{"id":"c","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}]}`,
+		"/v1beta/models/g:generateContent": `{"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP"}]}`,
+	}
+	var mu sync.Mutex
+	var seen []http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		seen = append(seen, r.Header.Clone())
+		mu.Unlock()
+		body, ok := bodies[r.URL.Path]
+		if !ok {
+			t.Errorf("request to %s", r.URL.Path)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	for _, tt := range []struct{ spec, base string }{
+		{"anthropic:a", ""}, {"openai:o", "/v1"}, {"openai-compatible:c", "/v1"}, {"gemini:g", ""},
+	} {
+		spec, _ := llm.ParseSpec(tt.spec)
+		m, err := New(spec, Options{APIKey: "opt-key", BaseURL: srv.URL + tt.base, HTTPClient: srv.Client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := m.Turn(context.Background(), llm.Request{Messages: []llm.Message{{Role: llm.User, Text: "hi"}}})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.spec, err)
+		}
+		if resp.Message.Text != "hi" {
+			t.Errorf("%s: text %q", tt.spec, resp.Message.Text)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 4 {
+		t.Fatalf("requests = %d, want 4", len(seen))
+	}
+	for i, h := range seen {
+		for name, vals := range h {
+			for _, v := range vals {
+				if strings.Contains(v, "env-") || strings.Contains(v, "leaked") {
+					t.Errorf("request %d header %s = %q comes from the environment", i+1, name, v)
+				}
+			}
+		}
+		if got := h.Get("Authorization") + h.Get("X-Api-Key") + h.Get("X-Goog-Api-Key"); !strings.Contains(got, "opt-key") {
+			t.Errorf("request %d does not carry the given key: %v", i+1, h)
+		}
 	}
 }
