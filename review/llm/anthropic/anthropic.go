@@ -377,6 +377,7 @@ type Error struct {
 	err error
 }
 
+// Error is the text: model, status, provider message and request id when known.
 func (e *Error) Error() string { return e.msg }
 
 // Unwrap returns the SDK error.
