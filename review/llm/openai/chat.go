@@ -66,9 +66,14 @@ func (m *Chat) params(req llm.Request) (sdk.ChatCompletionNewParams, error) {
 	if maxTokens <= 0 {
 		maxTokens = m.cfg.MaxOutputTokens
 	}
-	if maxTokens > 0 {
-		// max_tokens, not max_completion_tokens: it is the one every
-		// compatible server understands.
+	switch {
+	case maxTokens <= 0:
+	case m.cfg.Provider == llm.ProviderOpenAI:
+		// OpenAI's own endpoints (Azure's too) refuse max_tokens for
+		// reasoning models.
+		p.MaxCompletionTokens = param.NewOpt(maxTokens)
+	default:
+		// max_tokens: the one every compatible server understands.
 		p.MaxTokens = param.NewOpt(maxTokens)
 	}
 	if m.cfg.Effort != "" {

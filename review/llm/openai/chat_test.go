@@ -115,6 +115,24 @@ func TestChatSendsConfiguredParameters(t *testing.T) {
 	}
 }
 
+func TestChatOnOpenAIItselfLimitsCompletionTokens(t *testing.T) {
+	f, srv := newFake(t, "/v1/chat/completions", ok(chatFinalTurn))
+	m, err := NewChat(Config{Provider: llm.ProviderOpenAI, Model: "gpt-5.5", APIKey: "k", BaseURL: srv.URL + "/v1", HTTPClient: srv.Client(), MaxOutputTokens: 3000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Turn(context.Background(), llm.Request{Messages: []llm.Message{{Role: llm.User, Text: "hi"}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := f.requests()[0]
+	if got := string(r["max_completion_tokens"]); got != "3000" {
+		t.Errorf("max_completion_tokens = %s", got)
+	}
+	if _, ok := r["max_tokens"]; ok {
+		t.Error("max_tokens sent to OpenAI")
+	}
+}
+
 func TestChatReplies(t *testing.T) {
 	tests := []struct {
 		name     string
