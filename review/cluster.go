@@ -17,6 +17,11 @@ const nearbyLines = 3
 // taken to make the same claim.
 const similarClaim = 0.3
 
+// sharedClaim is the share of the shorter claim's words (title and
+// explanation) that the longer one must hold for the two to be the same
+// claim; a terse reviewer's claim is often a subset of a thorough one's.
+const sharedClaim = 0.4
+
 // cluster merges candidates that point at the same file and overlapping or
 // nearby lines with a similar claim, or quote the same code. A cluster keeps
 // every reviewer, the clearest title and body (from the reviewer with the
@@ -54,10 +59,8 @@ func belongs(c candidate, g []candidate) bool {
 			return true
 		}
 		near := c.StartLine <= o.EndLine+nearbyLines && o.StartLine <= c.EndLine+nearbyLines
-		if near && Similarity(o.Title+" "+o.Explanation, c.Title+" "+c.Explanation) >= similarClaim {
-			return true
-		}
-		if near && Similarity(o.Title, c.Title) >= similarClaim {
+		if near && (Similarity(o.Title, c.Title) >= similarClaim ||
+			overlap(o.Title+" "+o.Explanation, c.Title+" "+c.Explanation) >= sharedClaim) {
 			return true
 		}
 	}
@@ -161,6 +164,25 @@ func Similarity(a, b string) float64 {
 		}
 	}
 	return float64(shared) / float64(len(wa)+len(wb)-shared)
+}
+
+// overlap is the share of the smaller text's significant words that the
+// other holds, from 0 to 1.
+func overlap(a, b string) float64 {
+	wa, wb := wordSet(a), wordSet(b)
+	if len(wa) == 0 || len(wb) == 0 {
+		return 0
+	}
+	if len(wa) > len(wb) {
+		wa, wb = wb, wa
+	}
+	shared := 0
+	for w := range wa {
+		if wb[w] {
+			shared++
+		}
+	}
+	return float64(shared) / float64(len(wa))
 }
 
 func wordSet(s string) map[string]bool {

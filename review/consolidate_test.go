@@ -395,3 +395,14 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestATerseClaimMergesIntoAThoroughOneAboutTheSameCode(t *testing.T) {
+	thorough := SubmittedFinding{Severity: Important, Title: "Get reads the items map without taking the mutex", File: "cache.go", StartLine: 10, EndLine: 12,
+		Quote: "return c.items[key]", Explanation: "Set holds c.mu while writing items, but Get reads items without the mutex; a concurrent Set and Get is a data race that can crash the process."}
+	terse := SubmittedFinding{Severity: Important, Title: "Data race in Get", File: "cache.go", StartLine: 11, EndLine: 11,
+		Quote: "return c.items[key]", Explanation: "Get reads items without the mutex."}
+	r := consolidate(t, Input{Runs: []Run{run("Alpha", thorough), run("Bravo", terse)}})
+	if len(r.Findings) != 1 || len(r.Findings[0].Reviewers) != 2 || r.Findings[0].Title != thorough.Title {
+		t.Errorf("findings = %+v, want one with both reviewers and the thorough title", r.Findings)
+	}
+}

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/deepreview/deep-review/demo"
+	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/git"
+)
+
+// fakeGitHub is the part of the GitHub API an action run uses, mounted
+// under /api/v3 (as on GitHub Enterprise Server) so that any hard-coded
+// api.github.com URL fails. It keeps issue comments in memory and serves the
+// pull request from the shared REST fixture with the demo repository's SHAs.
+type fakeGitHub struct {
+	t        *testing.T
+	srv      *httptest.Server
+	mu       sync.Mutex
+	pull     map[string]any
+	commits  []map[string]any
+	files    []map[string]any
+	comments []map[string]any
+	nextID   int
+	calls    map[string]int
+	unknown  []string
+	perm     string
+	open     []map[string]any
+}
+
+func newFakeGitHub(t *testing.T, repo string, number int, base, head string, commits []review.Commit, files []review.ChangedFile) *fakeGitHub {
+	t.Helper()
+	f := &fakeGitHub{t: t, calls: map[string]int{}, nextID: 1000, perm: "write"}
+	data, err := os.ReadFile("testdata/github/pulls-get.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &f.pull); err != nil {
+		t.Fatal(err)
+	}
+	f.pull["number"] = number
+	f.pull["draft"] = false
+	f.pull["head"].(map[string]any)["sha"] = head
+	f.pull["head"].(map[string]any)["ref"] = demo.HeadRef
+	f.pull["base"].(map[string]any)["sha"] = base
+	f.pull["base"].(map[string]any)["ref"] = demo.BaseRef
+	for _, side := range []string{"head", "base"} {
+		f.pull[side].(map[string]any)["repo"].(map[string]any)["full_name"] = repo
+		f.pull[side].(map[string]any)["repo"].(map[string]any)["fork"] = false
+	}
+	for _, c := range commits {
+		f.commits = append(f.commits, map[string]any{"sha": c.SHA, "commit": map[string]any{"message": c.Subject}})
+	}
+	for _, cf := range files {
+		f.files = append(f.files, map[string]any{"filename": cf.Path, "status": cf.Status, "additions": cf.Additions, "deletions": cf.Deletions, "changes": cf.Additions + cf.Deletions})
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	path := r.URL.Path
+	key := r.Method + " " + path
+	f.calls[key]++
+	parts := strings.Split(strings.TrimPrefix(path, "/api/v3/repos/"), "/")
+	reply := func(code int, v any) {
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(v)
+	}
+	switch {
+	case path == "/api/graphql":
+		reply(200, map[string]any{"data": map[string]any{"repository": map[string]any{"pullRequest": map[string]any{
+			"reviewThreads": map[string]any{"pageInfo": map[string]any{"hasNextPage": false}, "nodes": []any{}}}}}})
+	case len(parts) == 4 && parts[2] == "pulls" && r.Method == "GET":
+		reply(200, f.pull)
+	case len(parts) == 3 && parts[2] == "pulls" && r.Method == "GET":
+		reply(200, f.open)
+	case len(parts) == 5 && parts[2] == "pulls" && parts[4] == "commits":
+		reply(200, f.commits)
+	case len(parts) == 5 && parts[2] == "pulls" && parts[4] == "files":
+		reply(200, f.files)
+	case len(parts) == 5 && parts[2] == "pulls" && parts[4] == "comments":
+		reply(200, []any{})
+	case len(parts) == 5 && parts[2] == "issues" && parts[4] == "comments" && r.Method == "GET":
+		reply(200, f.comments)
+	case len(parts) == 5 && parts[2] == "issues" && parts[4] == "comments" && r.Method == "POST":
+		var body struct{ Body string }
+		json.NewDecoder(r.Body).Decode(&body)
+		f.nextID++
+		c := map[string]any{"id": f.nextID, "body": body.Body, "user": map[string]any{"login": "github-actions[bot]", "type": "Bot"},
+			"html_url": fmt.Sprintf("https://github.example/%s/%s/pull/%s#issuecomment-%d", parts[0], parts[1], parts[3], f.nextID)}
+		f.comments = append(f.comments, c)
+		reply(201, c)
+	case len(parts) == 5 && parts[2] == "issues" && parts[3] == "comments" && r.Method == "PATCH":
+		var body struct{ Body string }
+		json.NewDecoder(r.Body).Decode(&body)
+		id, _ := strconv.Atoi(parts[4])
+		for _, c := range f.comments {
+			if c["id"] == id {
+				c["body"] = body.Body
+				reply(200, c)
+				return
+			}
+		}
+		reply(404, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+	case len(parts) == 5 && parts[2] == "collaborators" && parts[4] == "permission":
+		reply(200, map[string]any{"permission": f.perm, "user": map[string]any{"login": parts[3]}})
+	default:
+		f.unknown = append(f.unknown, key)
+		reply(404, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+	}
+}
+
+// actionEnv is a simulated runner: a workspace with the demo repository,
+// the event file, and the file commands' files.
+type actionEnv struct {
+	env       map[string]string
+	workspace string
+	summary   string
+	output    string
+	gh        *fakeGitHub
+}
+
+func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string) *actionEnv {
+	t.Helper()
+	ctx := context.Background()
+	ws := t.TempDir()
+	if err := demo.BuildRepo(ctx, ws); err != nil {
+		t.Fatal(err)
+	}
+	repo := git.Repo{Dir: ws}
+	base, _ := repo.Output(ctx, "rev-parse", demo.BaseRef)
+	head, _ := repo.Output(ctx, "rev-parse", demo.HeadRef)
+	log, _ := repo.Output(ctx, "log", "--reverse", "--format=%H %s", demo.BaseRef+".."+demo.HeadRef)
+	var commits []review.Commit
+	for _, line := range strings.Split(log, "\n") {
+		sha, subject, _ := strings.Cut(line, " ")
+		commits = append(commits, review.Commit{SHA: sha, Subject: subject})
+	}
+	files := []review.ChangedFile{{Path: "store.go", Status: "modified", Additions: 14, Deletions: 3}, {Path: "handler.go", Status: "modified", Additions: 4}, {Path: "store_test.go", Status: "modified", Additions: 14, Deletions: 2}, {Path: "import.go", Status: "added", Additions: 34}, {Path: "janitor.go", Status: "added", Additions: 20}}
+	a := &actionEnv{workspace: ws}
+	a.gh = newFakeGitHub(t, "Codertocat/Hello-World", 2, base, head, commits, files)
+	dir := t.TempDir()
+	a.summary = filepath.Join(dir, "summary.md")
+	a.output = filepath.Join(dir, "output.txt")
+	for _, p := range []string{a.summary, a.output} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventPath, _ := filepath.Abs(filepath.Join("testdata/github", eventFile))
+	sessions, _ := filepath.Abs("demo/testdata/sessions")
+	a.env = map[string]string{
+		"GITHUB_ACTIONS":         "true",
+		"GITHUB_EVENT_NAME":      event,
+		"GITHUB_EVENT_PATH":      eventPath,
+		"GITHUB_REPOSITORY":      "Codertocat/Hello-World",
+		"GITHUB_WORKSPACE":       ws,
+		"GITHUB_API_URL":         a.gh.srv.URL + "/api/v3",
+		"GITHUB_GRAPHQL_URL":     a.gh.srv.URL + "/api/graphql",
+		"GITHUB_SERVER_URL":      "https://github.example",
+		"GITHUB_RUN_ID":          "77",
+		"GITHUB_RUN_ATTEMPT":     "1",
+		"GITHUB_STEP_SUMMARY":    a.summary,
+		"GITHUB_OUTPUT":          a.output,
+		"INPUT_GITHUB-TOKEN":     "ghs_faketoken0123456789abcdefghijklmnopq",
+		"INPUT_REVIEWERS":        "replay:" + sessions + "/alpha.json\nreplay:" + sessions + "/charlie.json",
+		"INPUT_LEAD":             "none",
+		"INPUT_OUT-DIR":          filepath.Join(dir, "out"),
+		"INPUT_COMMENT":          "true",
+		"INPUT_SUMMARY":          "true",
+		"INPUT_ARTIFACT":         "true",
+		"INPUT_ANNOTATIONS":      "true",
+		"INPUT_FAIL-ON":          "never",
+		"INPUT_MAX-TURNS":        "40",
+		"INPUT_MAX-TOKENS":       "2000000",
+		"INPUT_REVIEWER-TIMEOUT": "2m",
+		"INPUT_MODE":             "review",
+		"INPUT_MAX-PRS":          "10",
+		"INPUT_BOT-LOGIN":        "github-actions[bot]",
+		"INPUT_CONFIG":           ".github/deep-review.yml",
+	}
+	for k, v := range extra {
+		a.env[k] = v
+	}
+	return a
+}
+
+func (a *actionEnv) outputs(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(a.output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			continue
+		}
+		var value []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			value = append(value, lines[i])
+		}
+		out[name] = strings.Join(value, "\n")
+	}
+	return out
+}
+
+func TestActionReviewsAPullRequestAndKeepsOneComment(t *testing.T) {
+	a := newActionEnv(t, "pull_request", "pull_request.opened.json", nil)
+	for round := 1; round <= 2; round++ {
+		stdout, stderr, err := runCLI(t, a.env)
+		if err != nil {
+			t.Fatalf("round %d: %v\nstdout:\n%s\nstderr:\n%s", round, err, stdout, stderr)
+		}
+		if strings.Contains(strings.ReplaceAll(stdout+stderr, "::add-mask::ghs_faketoken", ""), "ghs_faketoken") {
+			t.Fatalf("round %d: the token reached the log:\n%s\n%s", round, stdout, stderr)
+		}
+	}
+	if len(a.gh.comments) != 1 {
+		t.Fatalf("%d comments after two rounds, want 1 (edited in place)", len(a.gh.comments))
+	}
+	body := a.gh.comments[0]["body"].(string)
+	state, found, err := review.ParseState(body)
+	if !found || err != nil || state.Round != 2 {
+		t.Errorf("comment state = %+v, %v, %v: want round 2", state, found, err)
+	}
+	out := a.outputs(t)
+	if out["verdict"] != "rework" || out["round"] != "2" || out["critical"] != "1" || !strings.HasSuffix(out["comment-url"], "#issuecomment-1001") {
+		t.Errorf("outputs = %v", out)
+	}
+	summary, _ := os.ReadFile(a.summary)
+	if !strings.Contains(string(summary), "Critical") || strings.Count(string(summary), "# deep-review") > 1 {
+		t.Errorf("summary is missing or written twice:\n%.400s", summary)
+	}
+	if len(a.gh.unknown) > 0 {
+		t.Logf("routes the fake does not serve (answered 404): %v", a.gh.unknown)
+	}
+}
+
+func TestActionExplainsForkPullRequestsWithoutModelCalls(t *testing.T) {
+	a := newActionEnv(t, "pull_request", "pull_request.opened.fork.json", map[string]string{
+		"GITHUB_REPOSITORY": "zhouzhuojie/gha-ci-playground",
+		"INPUT_REVIEWERS":   "anthropic:claude-opus-5-5",
+	})
+	stdout, _, err := runCLI(t, a.env)
+	if err != nil {
+		t.Fatalf("fork: %v", err)
+	}
+	summary, _ := os.ReadFile(a.summary)
+	if !strings.Contains(stdout, "::warning") || !strings.Contains(string(summary), "pull_request_target") {
+		t.Errorf("want a warning and a summary that explains pull_request_target; stdout:\n%s", stdout)
+	}
+	if len(a.gh.calls) != 0 {
+		t.Errorf("a fork run called GitHub: %v", a.gh.calls)
+	}
+}
+
+func TestActionSkipsCommentsThatAreNotCommands(t *testing.T) {
+	a := newActionEnv(t, "issue_comment", "issue_comment.created.on_pull_request.json", map[string]string{"GITHUB_REPOSITORY": "zhouzhuojie/gha-ci-playground"})
+	stdout, _, err := runCLI(t, a.env)
+	if err != nil || !strings.Contains(stdout, "does not start with /deep-review") {
+		t.Errorf("err %v, stdout:\n%s", err, stdout)
+	}
+	a = newActionEnv(t, "issue_comment", "issue_comment.created.on_issue.json", nil)
+	stdout, _, err = runCLI(t, a.env)
+	if err != nil || !strings.Contains(stdout, "not a pull request") {
+		t.Errorf("err %v, stdout:\n%s", err, stdout)
+	}
+}
+
+func TestActionWorkflowDispatchNeedsAPRNumber(t *testing.T) {
+	a := newActionEnv(t, "workflow_dispatch", "workflow_dispatch.json", nil)
+	stdout, _, err := runCLI(t, a.env)
+	if err == nil || !strings.Contains(stdout, "pr-number input is empty") {
+		t.Errorf("err %v, stdout:\n%s", err, stdout)
+	}
+}
+
+func TestScheduledPlanListsStalePullRequests(t *testing.T) {
+	a := newActionEnv(t, "schedule", "workflow_dispatch.json", map[string]string{"INPUT_MODE": "plan"})
+	a.gh.open = []map[string]any{
+		{"number": 2, "draft": false, "head": map[string]any{"sha": "abc"}},
+		{"number": 5, "draft": true, "head": map[string]any{"sha": "def"}},
+	}
+	stdout, _, err := runCLI(t, a.env)
+	if err != nil {
+		t.Fatalf("plan: %v\n%s", err, stdout)
+	}
+	if got := a.outputs(t)["pull-requests"]; got != "[2]" {
+		t.Errorf("pull-requests = %q, want [2] (the draft skipped)", got)
+	}
+}

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/deepreview/deep-review/render"
+	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/llm"
+	"github.com/deepreview/deep-review/review/pr"
+	"github.com/deepreview/deep-review/review/publish"
+)
+
+// trigger is what the workflow event asks deep-review to do.
+type trigger struct {
+	// numbers are the pull requests to review, in order.
+	numbers []int
+	// fork is set for a fork PR under pull_request: explain, do not review.
+	fork *publish.Fork
+	// schedule is set for the schedule event: find the stale PRs first.
+	schedule bool
+	// skip, when set, is why this event needs no review (a comment that is
+	// not a command, say).
+	skip string
+}
+
+// action is one run of the GitHub Action.
+type action struct {
+	gha      *githubactions.Action
+	getenv   func(string) string
+	settings settings
+	client   *github.Client
+	owner    string
+	repo     string
+	stdout   io.Writer
+	stderr   io.Writer
+}
+
+// runAction is the entrypoint under GitHub Actions: settings from INPUT_*,
+// the PR from the event, then gather, review, render and publish.
+func runAction(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	gha := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(stdout))
+	fs := flag.NewFlagSet("action", flag.ContinueOnError)
+	values := registerInputs(fs)
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
+		return err
+	}
+	values.fromActionEnv(getenv, flagsSet(fs))
+	s, err := values.parse(getenv)
+	if err != nil {
+		gha.Errorf("deep-review: input %v", err)
+		return exitError{code: 1}
+	}
+	for _, secret := range s.secrets() {
+		gha.AddMask(secret)
+	}
+	a := &action{gha: gha, getenv: getenv, settings: s, stdout: stdout, stderr: stderr}
+	if a.owner, a.repo, err = splitRepo(getenv("GITHUB_REPOSITORY")); err != nil {
+		gha.Errorf("deep-review: GITHUB_REPOSITORY: %v", err)
+		return exitError{code: 1}
+	}
+	if s.GitHubToken != "" {
+		if a.client, err = pr.NewClient(&http.Client{}, getenv("GITHUB_API_URL"), s.GitHubToken); err != nil {
+			gha.Errorf("deep-review: %v", err)
+			return exitError{code: 1}
+		}
+	}
+	t, err := a.trigger(ctx)
+	if err != nil {
+		gha.Errorf("deep-review: %v", err)
+		return exitError{code: 1}
+	}
+	switch {
+	case t.skip != "":
+		gha.Infof("deep-review: nothing to review: %s", t.skip)
+		return nil
+	case t.fork != nil:
+		res := publish.ForkNotice(gha, *t.fork)
+		return exitFor(res)
+	case t.schedule:
+		return a.scheduled(ctx)
+	}
+	if a.client == nil {
+		gha.Errorf("deep-review: no GitHub token: pass github-token (the default ${{ github.token }} needs permissions contents: read and pull-requests: write)")
+		return exitError{code: 1}
+	}
+	code := 0
+	for _, n := range t.numbers {
+		res, err := a.reviewPR(ctx, n, s.OutDir, s.Summary)
+		if err != nil {
+			gha.Errorf("deep-review: PR #%d: %v", n, err)
+			a.summaryNote(fmt.Sprintf("## deep-review could not review #%d\n\n%s\n", n, render.Sanitize(err.Error(), render.Options{Secrets: s.secrets()})))
+			code = 1
+			continue
+		}
+		code = max(code, res.ExitCode)
+	}
+	if code != 0 {
+		return exitError{code: code}
+	}
+	return nil
+}
+
+func exitFor(res publish.Result) error {
+	if res.ExitCode != 0 {
+		return exitError{code: res.ExitCode}
+	}
+	return nil
+}
+
+// summaryNote appends to the job summary, reporting a failure to do so.
+func (a *action) summaryNote(md string) {
+	if a.getenv("GITHUB_STEP_SUMMARY") != "" {
+		a.gha.AddStepSummary(md)
+	}
+}
+
+// trigger reads the workflow event.
+func (a *action) trigger(ctx context.Context) (trigger, error) {
+	name := a.getenv("GITHUB_EVENT_NAME")
+	if name == "schedule" {
+		return trigger{schedule: true}, nil
+	}
+	if a.settings.PRNumber > 0 && name != "pull_request" && name != "pull_request_target" && name != "issue_comment" {
+		return trigger{numbers: []int{a.settings.PRNumber}}, nil
+	}
+	path := a.getenv("GITHUB_EVENT_PATH")
+	if path == "" {
+		return trigger{}, fmt.Errorf("no GITHUB_EVENT_PATH: run deep-review as a workflow step, or from a terminal with 'deep-review review'")
+	}
+	payload, err := os.ReadFile(path)
+	if err != nil {
+		return trigger{}, fmt.Errorf("read the event: %w", err)
+	}
+	switch name {
+	case "pull_request", "pull_request_target":
+		var ev github.PullRequestEvent
+		if err := json.Unmarshal(payload, &ev); err != nil || ev.PullRequest == nil {
+			return trigger{}, fmt.Errorf("event %s: no pull_request in %s", name, path)
+		}
+		if name == "pull_request" && pr.IsFork(ev.PullRequest) {
+			return trigger{fork: &publish.Fork{
+				Number:   ev.PullRequest.GetNumber(),
+				HeadRepo: ev.PullRequest.GetHead().GetRepo().GetFullName(),
+				BaseRepo: ev.PullRequest.GetBase().GetRepo().GetFullName(),
+			}}, nil
+		}
+		return trigger{numbers: []int{ev.PullRequest.GetNumber()}}, nil
+	case "workflow_dispatch":
+		return trigger{}, fmt.Errorf("workflow_dispatch: the pr-number input is empty; add a pr-number input to the workflow and pass it with pr-number: ${{ inputs.pr-number }}")
+	case "issue_comment":
+		return a.commentTrigger(ctx, payload)
+	}
+	return trigger{}, fmt.Errorf("event %q: deep-review runs on pull_request, pull_request_target, workflow_dispatch (with pr-number), issue_comment (/deep-review) and schedule", name)
+}
+
+// commentCommand is the comment that asks for a review.
+const commentCommand = "/deep-review"
+
+// commentTrigger accepts "/deep-review" on a pull request from a user with
+// write access; every other comment is skipped, our own included.
+func (a *action) commentTrigger(ctx context.Context, payload []byte) (trigger, error) {
+	var ev github.IssueCommentEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return trigger{}, fmt.Errorf("event issue_comment: %w", err)
+	}
+	body := strings.TrimSpace(ev.GetComment().GetBody())
+	login := ev.GetComment().GetUser().GetLogin()
+	switch {
+	case ev.GetAction() != "created":
+		return trigger{skip: "the comment was " + ev.GetAction() + ", not created"}, nil
+	case !ev.GetIssue().IsPullRequest():
+		return trigger{skip: "the comment is on an issue, not a pull request"}, nil
+	case body != commentCommand && !strings.HasPrefix(body, commentCommand+" ") && !strings.HasPrefix(body, commentCommand+"\n"):
+		return trigger{skip: "the comment does not start with " + commentCommand}, nil
+	case login == a.settings.BotLogin || ev.GetComment().GetUser().GetType() == "Bot":
+		return trigger{skip: "the comment is by a bot"}, nil
+	}
+	if a.client == nil {
+		return trigger{}, fmt.Errorf("no GitHub token to check %s's permission", login)
+	}
+	perm, _, err := a.client.Repositories.GetPermissionLevel(ctx, a.owner, a.repo, login)
+	if err != nil {
+		return trigger{}, fmt.Errorf("check %s's permission: %w", login, err)
+	}
+	switch perm.GetPermission() {
+	case "admin", "maintain", "write":
+		return trigger{numbers: []int{ev.GetIssue().GetNumber()}}, nil
+	}
+	return trigger{skip: fmt.Sprintf("%s has %s access; %s needs write access", login, perm.GetPermission(), commentCommand)}, nil
+}
+
+// reviewPR gathers, reviews, renders and publishes one pull request.
+func (a *action) reviewPR(ctx context.Context, number int, outDir string, summary bool) (publish.Result, error) {
+	s := a.settings
+	a.gha.Group(fmt.Sprintf("Gather pull request #%d", number))
+	dir := a.getenv("GITHUB_WORKSPACE")
+	p, cleanup, err := gatherGitHub(ctx, s, reviewFlags{repo: a.owner + "/" + a.repo, pr: number, dir: dir},
+		pr.Filters{Include: s.Include, Exclude: s.Exclude}, a.getenv, a.stdout)
+	a.gha.EndGroup()
+	if err != nil {
+		return publish.Result{}, err
+	}
+	defer cleanup()
+	specs, err := reviewerSpecs(s)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	factory := modelFactory{settings: s, http: &http.Client{}}
+	reviewers, err := factory.reviewers(specs)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	lead, err := buildLead(s, factory, specs, a.stdout)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	pl := &pipeline{
+		maxTurns: s.MaxTurns, maxTokens: s.MaxTokens, timeout: s.ReviewerTimeout,
+		instructions: s.Instructions, prices: factory.prices(), lead: lead,
+		now: time.Now, log: &syncWriter{w: a.stdout},
+	}
+	report, results := pl.run(ctx, p, reviewers)
+	opts := render.Options{Secrets: s.secrets(), RepoURL: repoURL(a.getenv, p.Repo)}
+	w, err := writeOutputs(outDir, report, results, opts)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	pub := &publish.Publisher{Action: a.gha, GitHub: a.client, Getenv: a.getenv, Log: a.stdout}
+	return pub.Publish(ctx, publish.Input{
+		Report: report, OutDir: w.Dir,
+		Summary:       render.Markdown(report, opts),
+		RenderComment: commentRenderer(report, opts),
+		Owner:         a.owner, Repo: a.repo, Number: number, BotLogin: s.BotLogin,
+		Options: publish.Options{Summary: summary, Comment: s.Comment, Artifact: s.Artifact, Annotations: s.Annotations, FailOn: s.FailOn},
+	})
+}
+
+// scheduled finds the open, non-draft PRs whose head moved since our last
+// review (or that we never reviewed). In plan mode it only sets the
+// pull-requests output; in review mode it reviews up to max-prs of them,
+// one after another, and says which it left for the next run.
+func (a *action) scheduled(ctx context.Context) error {
+	if a.client == nil {
+		a.gha.Errorf("deep-review: the schedule event needs github-token to list pull requests")
+		return exitError{code: 1}
+	}
+	stale, err := a.stalePRs(ctx)
+	if err != nil {
+		a.gha.Errorf("deep-review: %v", err)
+		return exitError{code: 1}
+	}
+	list, _ := json.Marshal(stale)
+	a.gha.SetOutput("pull-requests", string(list))
+	if a.settings.Mode == "plan" {
+		a.gha.Infof("deep-review plan: %d stale pull requests: %s", len(stale), list)
+		a.summaryNote(fmt.Sprintf("## deep-review plan\n\n%d open pull requests need a review: %s\n", len(stale), list))
+		return nil
+	}
+	todo, later := stale, []int(nil)
+	if len(todo) > a.settings.MaxPRs {
+		todo, later = stale[:a.settings.MaxPRs], stale[a.settings.MaxPRs:]
+	}
+	var lines []string
+	code := 0
+	for _, n := range todo {
+		res, err := a.reviewPR(ctx, n, filepath.Join(a.settings.OutDir, "pr-"+strconv.Itoa(n)), false)
+		switch {
+		case err != nil:
+			a.gha.Errorf("deep-review: PR #%d: %v", n, err)
+			lines = append(lines, fmt.Sprintf("- #%d: not reviewed: %s", n, render.Sanitize(err.Error(), render.Options{Secrets: a.settings.secrets()})))
+			code = 1
+		default:
+			line := fmt.Sprintf("- #%d: reviewed", n)
+			if res.CommentURL != "" {
+				line += fmt.Sprintf(" ([comment](%s))", res.CommentURL)
+			}
+			lines = append(lines, line)
+			code = max(code, res.ExitCode)
+		}
+	}
+	md := fmt.Sprintf("## deep-review: scheduled re-review\n\n%d stale pull requests; reviewed %d.\n\n%s\n", len(stale), len(todo), strings.Join(lines, "\n"))
+	if len(later) > 0 {
+		md += fmt.Sprintf("\nLeft for the next run (max-prs is %d): %s\n", a.settings.MaxPRs, joinNumbers(later))
+		a.gha.Noticef("deep-review: %d stale pull requests left for the next run (max-prs %d): %s", len(later), a.settings.MaxPRs, joinNumbers(later))
+	}
+	a.summaryNote(md)
+	if code != 0 {
+		return exitError{code: code}
+	}
+	return nil
+}
+
+// stalePRs lists open, non-draft PRs whose head differs from the head our
+// sticky comment recorded, or that have no comment of ours.
+func (a *action) stalePRs(ctx context.Context) ([]int, error) {
+	opts := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
+	var stale []int
+	for {
+		prs, resp, err := a.client.PullRequests.List(ctx, a.owner, a.repo, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list open pull requests: %w", err)
+		}
+		for _, p := range prs {
+			if p.GetDraft() {
+				continue
+			}
+			_, state, err := pr.FindSticky(ctx, a.client, a.owner, a.repo, p.GetNumber(), a.settings.BotLogin)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				a.gha.Warningf("deep-review: PR #%d: read the last review's state: %v; reviewing it again", p.GetNumber(), err)
+			}
+			if state == nil || state.HeadSHA != p.GetHead().GetSHA() {
+				stale = append(stale, p.GetNumber())
+			}
+		}
+		if resp.NextPage == 0 {
+			return stale, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+func joinNumbers(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = "#" + strconv.Itoa(n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// buildLead makes the lead the lead input names: none, auto (the first
+// reviewer's model, fresh) or a spec. Replayed reviewers have no live model
+// to lead with, so auto means none for them.
+func buildLead(s settings, f modelFactory, specs []llm.Spec, log io.Writer) (review.Lead, error) {
+	spec := strings.TrimSpace(s.Lead)
+	switch spec {
+	case "", "none":
+		return nil, nil
+	case "auto":
+		if len(specs) == 0 || specs[0].Provider == llm.ProviderReplay {
+			return nil, nil
+		}
+		return newLead(f, specs[0], log)
+	}
+	ls, err := llm.ParseSpec(spec)
+	if err != nil {
+		return nil, fmt.Errorf("lead: %w", err)
+	}
+	return newLead(f, ls, log)
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/deepreview/deep-review/demo"
+	"github.com/deepreview/deep-review/render"
+	"github.com/deepreview/deep-review/review/llm"
+	"github.com/deepreview/deep-review/review/pr"
+)
+
+// runDemo runs the whole pipeline offline: it builds the fixture repository,
+// gathers it as a local PR, runs the three scripted reviewer sessions in
+// parallel through the real agent loop and tools, consolidates, renders and
+// writes the report.
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	out := fs.String("out-dir", "deep-review-out", "folder to write the report to")
+	fs.Var(aliasValue{out}, "out", "alias of --out-dir")
+	fast := fs.Bool("fast", false, "serve the scripted turns at once instead of at their scripted pace")
+	if help, err := parseFlags(fs, args, stdout); help || err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "deep-review-demo-*")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := demo.BuildRepo(ctx, dir); err != nil {
+		return fmt.Errorf("demo: build the fixture repository: %w", err)
+	}
+	p, err := pr.Local(ctx, pr.LocalOptions{Dir: dir, Base: demo.BaseRef, Head: demo.HeadRef})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	demo.Describe(p)
+	scripted, err := demo.Reviewers()
+	if err != nil {
+		return err
+	}
+	var reviewers []reviewer
+	for _, s := range scripted {
+		replay := llm.NewReplay(s.Session)
+		replay.Pace = !*fast
+		reviewers = append(reviewers, reviewer{name: s.Name, id: replay.Identity(), model: replay})
+	}
+	fmt.Fprintf(stderr, "deep-review demo: %d scripted reviewer sessions (written by the deep-review developers, not by a model) on a fixture repository\n", len(reviewers))
+	pl := &pipeline{maxTurns: 40, maxTokens: 2_000_000, timeout: 2 * time.Minute, now: time.Now, log: &syncWriter{w: stderr}}
+	report, results := pl.run(ctx, p, reviewers)
+	w, err := writeOutputs(*out, report, results, render.Options{})
+	if err != nil {
+		return err
+	}
+	printResult(stdout, report, w)
+	return nil
+}

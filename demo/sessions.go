@@ -1,0 +1,43 @@
+package demo
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/llm"
+)
+
+// Reviewer is one scripted reviewer of the demo.
+type Reviewer struct {
+	Name    string
+	Session *llm.Session
+}
+
+// Reviewers loads the three scripted sessions, in a fixed order.
+func Reviewers() ([]Reviewer, error) {
+	var out []Reviewer
+	for _, name := range []string{"alpha", "bravo", "charlie"} {
+		data, err := files.ReadFile(path.Join("testdata/sessions", name+".json"))
+		if err != nil {
+			return nil, fmt.Errorf("demo session %s: %w", name, err)
+		}
+		s, err := llm.ParseSession(data)
+		if err != nil {
+			return nil, fmt.Errorf("demo session %s: %w", name, err)
+		}
+		out = append(out, Reviewer{Name: strings.ToUpper(name[:1]) + name[1:], Session: s})
+	}
+	return out, nil
+}
+
+// Describe gives the locally gathered fixture the metadata a pull request
+// on GitHub would have.
+func Describe(pr *review.PR) {
+	pr.Repo = "example/shortlink"
+	pr.Number = 1
+	pr.Title = "Add link expiry, bulk import and a janitor"
+	pr.Author = "dana-demo"
+	pr.Body = "Links can now expire. Also adds POST /import for bulk loading and a janitor that drops expired links."
+}

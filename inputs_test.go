@@ -1,0 +1,144 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+)
+
+// actionYAML is the part of action.yml these tests read.
+type actionYAML struct {
+	Inputs map[string]struct {
+		Description string  `yaml:"description"`
+		Default     *string `yaml:"default"`
+	} `yaml:"inputs"`
+	Outputs map[string]struct {
+		Description string `yaml:"description"`
+	} `yaml:"outputs"`
+	Runs struct {
+		Using string `yaml:"using"`
+		Image string `yaml:"image"`
+	} `yaml:"runs"`
+}
+
+func readActionYAML(t *testing.T) actionYAML {
+	t.Helper()
+	data, err := os.ReadFile("action.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a actionYAML
+	if err := yaml.Unmarshal(data, &a); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	return a
+}
+
+func TestActionYAMLListsEveryInputWithItsDefault(t *testing.T) {
+	a := readActionYAML(t)
+	var inTable []string
+	for _, in := range inputs {
+		inTable = append(inTable, in.name)
+		got, ok := a.Inputs[in.name]
+		if !ok {
+			t.Errorf("action.yml lacks input %q", in.name)
+			continue
+		}
+		if strings.TrimSpace(got.Description) == "" {
+			t.Errorf("input %q has no description", in.name)
+		}
+		want := in.def
+		if in.name == "github-token" {
+			want = "${{ github.token }}"
+		}
+		def := ""
+		if got.Default != nil {
+			def = *got.Default
+		}
+		if def != want {
+			t.Errorf("input %q: action.yml default %q, flag default %q", in.name, def, want)
+		}
+	}
+	var inYAML []string
+	for name := range a.Inputs {
+		inYAML = append(inYAML, name)
+	}
+	sort.Strings(inTable)
+	sort.Strings(inYAML)
+	if strings.Join(inTable, ",") != strings.Join(inYAML, ",") {
+		t.Errorf("inputs differ:\n table %v\n yaml  %v", inTable, inYAML)
+	}
+	if a.Runs.Using != "docker" || a.Runs.Image == "" {
+		t.Errorf("runs = %+v, want a docker action", a.Runs)
+	}
+}
+
+func TestActionYAMLListsTheDesignsOutputs(t *testing.T) {
+	a := readActionYAML(t)
+	for _, name := range []string{"verdict", "critical", "important", "suggestions", "round", "report-json", "report-markdown", "comment-url", "artifact-url", "tokens", "cost-usd", "pull-requests"} {
+		if o, ok := a.Outputs[name]; !ok || o.Description == "" {
+			t.Errorf("output %q missing or undescribed", name)
+		}
+	}
+}
+
+func parseWith(t *testing.T, args []string, env map[string]string) (settings, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	v := registerInputs(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string { return env[k] }
+	v.fromActionEnv(getenv, flagsSet(fs))
+	return v.parse(getenv)
+}
+
+func TestInputsComeFromFlagsThenActionEnvThenProviderEnv(t *testing.T) {
+	s, err := parseWith(t, []string{"--max-turns", "12"}, map[string]string{
+		"INPUT_MAX-TURNS":         "30",
+		"INPUT_PR-NUMBER":         "#42",
+		"INPUT_ANTHROPIC-API-KEY": "sk-ant-input",
+		"ANTHROPIC_API_KEY":       "sk-ant-env",
+		"OPENAI_API_KEY":          "sk-env",
+		"INPUT_COMMENT":           "false",
+		"INPUT_REVIEWER-TIMEOUT":  "90s",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.MaxTurns != 12 {
+		t.Errorf("max-turns = %d: an explicit flag must win over INPUT_", s.MaxTurns)
+	}
+	if s.PRNumber != 42 || s.Comment || s.ReviewerTimeout.Seconds() != 90 {
+		t.Errorf("settings = %+v", s)
+	}
+	if s.Keys["anthropic"] != "sk-ant-input" || s.Keys["openai"] != "sk-env" {
+		t.Errorf("keys = %v: an input wins over the environment, which fills in", s.Keys)
+	}
+	if got := s.secrets(); len(got) != 2 {
+		t.Errorf("secrets = %d values, want 2", len(got))
+	}
+}
+
+func TestBadInputsNameTheInputAndTheFix(t *testing.T) {
+	tests := map[string]string{
+		"INPUT_FAIL-ON":          "fail-on \"sometimes\": use never, important or critical",
+		"INPUT_MAX-TURNS":        "max-turns \"sometimes\": want a whole number",
+		"INPUT_REVIEWER-TIMEOUT": "reviewer-timeout \"sometimes\": want a duration such as 10m",
+		"INPUT_PR-NUMBER":        "pr-number \"sometimes\": want a pull request number",
+		"INPUT_MODE":             "mode \"sometimes\": use review or plan",
+		"INPUT_ANNOTATIONS":      "annotations \"sometimes\": use true or false",
+		"INPUT_MAX-TOKENS":       "max-tokens \"sometimes\": want a whole number",
+	}
+	for env, want := range tests {
+		_, err := parseWith(t, nil, map[string]string{env: "sometimes"})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s=sometimes: err = %v, want %q", env, err, want)
+		}
+	}
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/agent"
+	"github.com/deepreview/deep-review/review/lead"
+	"github.com/deepreview/deep-review/review/llm"
+)
+
+// newLead makes the lead from a spec: a fresh model of its own, so its
+// conversation never mixes with a reviewer's. Its progress goes to log.
+func newLead(f modelFactory, spec llm.Spec, log io.Writer) (review.Lead, error) {
+	m, id, err := f.model(spec, "lead")
+	if err != nil {
+		return nil, fmt.Errorf("lead: %w", err)
+	}
+	prices := f.prices()
+	return lead.New(lead.Config{
+		Name:     "Lead (" + reviewerNames([]llm.Spec{spec})[0] + ")",
+		Identity: id,
+		Model:    m,
+		Cost: func(t review.Tokens) float64 {
+			usd, _ := llm.Cost(id.Model, t, prices)
+			return usd
+		},
+		Progress: func(p agent.Progress) { fmt.Fprintf(log, "[%s] %s\n", p.Reviewer, p.String()) },
+	}), nil
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+
+	"github.com/deepreview/deep-review/review/llm"
+)
+
+// defaultModels are the reviewers used when the reviewers input is empty:
+// one per provider whose key is set.
+var defaultModels = []string{
+	"anthropic:claude-opus-5-5@high",
+	"openai:gpt-6.1-sol@high",
+	"gemini:gemini-3-pro-preview@high",
+}
+
+// keyInputs names, per provider, the input and environment variable that
+// carry its key, for error messages.
+var keyInputs = map[string]string{
+	llm.ProviderAnthropic:        "the anthropic-api-key input or ANTHROPIC_API_KEY",
+	llm.ProviderOpenAI:           "the openai-api-key input or OPENAI_API_KEY",
+	llm.ProviderGemini:           "the gemini-api-key input or GEMINI_API_KEY",
+	llm.ProviderOpenAICompatible: "the openai-compatible-api-key input or OPENAI_COMPATIBLE_API_KEY",
+}
+
+// reviewerSpecs parses the reviewers input, or picks the defaults for the
+// providers whose keys are set.
+func reviewerSpecs(s settings) ([]llm.Spec, error) {
+	list := s.Reviewers
+	if strings.TrimSpace(list) == "" {
+		var picked []string
+		for _, spec := range defaultModels {
+			provider, _, _ := strings.Cut(spec, ":")
+			if s.Keys[provider] != "" {
+				picked = append(picked, spec)
+			}
+		}
+		if len(picked) == 0 {
+			return nil, fmt.Errorf("no reviewers: set the reviewers input (--reviewers), or an API key (anthropic-api-key, openai-api-key, gemini-api-key) for the default reviewers; to see deep-review without keys, run 'deep-review demo'")
+		}
+		list = strings.Join(picked, "\n")
+	}
+	specs, err := llm.ParseSpecs(list)
+	if err != nil {
+		return nil, fmt.Errorf("reviewers: %w", err)
+	}
+	if len(specs) == 0 {
+		return nil, fmt.Errorf("reviewers: the list is empty")
+	}
+	return specs, nil
+}
+
+// modelFactory makes models for specs from the settings' keys and base URLs.
+type modelFactory struct {
+	settings settings
+	http     *http.Client
+	// record, when set, is a folder where every reviewer's turns are
+	// recorded for replay.
+	record string
+}
+
+// prices is the price table: the built-in one with the config's overrides.
+func (f modelFactory) prices() map[string]llm.Price {
+	return llm.DefaultPrices()
+}
+
+// model makes the model a spec names, wrapped in a recorder when asked.
+func (f modelFactory) model(spec llm.Spec, name string) (llm.Model, llm.Identity, error) {
+	id := llm.Identity{Provider: spec.Provider, Model: spec.Model, Effort: spec.Effort}
+	var m llm.Model
+	if spec.Provider == llm.ProviderReplay {
+		s, err := llm.LoadSession(spec.Model)
+		if err != nil {
+			return nil, id, fmt.Errorf("reviewer %s: %w", spec, err)
+		}
+		r := llm.NewReplay(s)
+		m, id = r, r.Identity()
+	} else {
+		key := f.settings.Keys[spec.Provider]
+		if key == "" && spec.Provider != llm.ProviderOpenAICompatible {
+			return nil, id, fmt.Errorf("reviewer %s: no API key; set %s", spec, keyInputs[spec.Provider])
+		}
+		var err error
+		m, err = f.live(spec, key)
+		if err != nil {
+			return nil, id, fmt.Errorf("reviewer %s: %w", spec, err)
+		}
+	}
+	if f.record != "" {
+		m = llm.NewRecorder(m, id, filepath.Join(f.record, fileName(name)+".json"))
+	}
+	return m, id, nil
+}
+
+// reviewers makes every reviewer, named so a person can tell them apart.
+func (f modelFactory) reviewers(specs []llm.Spec) ([]reviewer, error) {
+	names := reviewerNames(specs)
+	out := make([]reviewer, 0, len(specs))
+	for i, spec := range specs {
+		m, id, err := f.model(spec, names[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, reviewer{name: names[i], id: id, model: m})
+	}
+	return out, nil
+}
+
+// reviewerNames names each reviewer by its provider's family (Claude, GPT,
+// Gemini), adding the model where two share a family.
+func reviewerNames(specs []llm.Spec) []string {
+	family := func(s llm.Spec) string {
+		switch s.Provider {
+		case llm.ProviderAnthropic:
+			return "Claude"
+		case llm.ProviderOpenAI:
+			return "GPT"
+		case llm.ProviderGemini:
+			return "Gemini"
+		case llm.ProviderReplay:
+			base := strings.TrimSuffix(filepath.Base(s.Model), filepath.Ext(s.Model))
+			if base == "" {
+				return "Replay"
+			}
+			return strings.ToUpper(base[:1]) + base[1:]
+		}
+		return s.Model
+	}
+	count := map[string]int{}
+	for _, s := range specs {
+		count[family(s)]++
+	}
+	names := make([]string, len(specs))
+	used := map[string]int{}
+	for i, s := range specs {
+		n := family(s)
+		if count[n] > 1 {
+			n = fmt.Sprintf("%s (%s)", n, s.Model)
+			if s.Effort != "" {
+				n = fmt.Sprintf("%s (%s@%s)", family(s), s.Model, s.Effort)
+			}
+		}
+		used[n]++
+		if used[n] > 1 {
+			n = fmt.Sprintf("%s #%d", n, used[n])
+		}
+		names[i] = n
+	}
+	return names
+}
