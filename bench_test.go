@@ -94,7 +94,7 @@ func BenchmarkOrchestration(b *testing.B) {
 			}
 			mean := wall / time.Duration(b.N)
 			b.ReportMetric(float64(mean)/float64(slowestModelTime), "x-slowest")
-			b.ReportMetric(float64((mean-slowestModelTime).Milliseconds()), "ms-overhead")
+			b.ReportMetric(float64((mean - slowestModelTime).Milliseconds()), "ms-overhead")
 			b.ReportMetric(float64(findings), "findings")
 			if withLead {
 				floor := slowestModelTime + 2*leadVerifyTurn + leadSynthTurn
