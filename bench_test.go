@@ -137,13 +137,9 @@ func pacedSessions(tb testing.TB, slowest time.Duration) []demo.Reviewer {
 		most = max(most, total)
 	}
 	for _, r := range rs {
-		turns := append([]llm.Turn(nil), r.Session.Turns...)
-		for i := range turns {
-			turns[i].DelayMS = turns[i].DelayMS * slowest.Milliseconds() / most
+		for i := range r.Session.Turns {
+			r.Session.Turns[i].DelayMS = r.Session.Turns[i].DelayMS * slowest.Milliseconds() / most
 		}
-		s := *r.Session
-		s.Turns = turns
-		*r.Session = s
 	}
 	return rs
 }
