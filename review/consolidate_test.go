@@ -356,7 +356,7 @@ func TestObservationsAreMergedWithAttribution(t *testing.T) {
 	b.Submission.Concerns = []SubmittedConcern{{Text: "No eviction: the cache memory grows without bound under load", Scope: ScopeFuture}}
 	a.Submission.Strengths = []string{"Small, focused API"}
 	b.Submission.Testing = Testing{Assessment: "No tests for concurrency.", Untested: []Untested{{Scenario: "Concurrent Get and Set", Risk: "low"}, {Scenario: "Set on zero Cache", Risk: "high"}}}
-	a.Submission.Testing.Untested = []Untested{{Scenario: "concurrent get and set", Risk: "high"}}
+	a.Submission.Testing.Untested = []Untested{{Scenario: "concurrent get and set", Risk: "high"}, {Scenario: "Zero cache", Risk: "medium"}}
 	a.Submission.Limitations = []Limitation{{File: "cache.go", Line: 3, Quote: "TODO: eviction"}}
 	pr := &PR{Repo: "o/r", Limitations: []Limitation{{File: "cache.go", Line: 3, Quote: "TODO: eviction"}, {File: "a.go", Line: 1, Quote: "FIXME"}}}
 

@@ -9,6 +9,11 @@ import (
 // or strengths are taken to say the same thing.
 const similarObservation = 0.45
 
+// sameScenario is the share of the shorter scenario's words the longer one
+// must hold for two untested scenarios to be one ("Link without expiry"
+// inside "A link stored without an expiry is still served").
+const sameScenario = 0.6
+
 // mergeObservations merges the reviewers' design concerns, strengths,
 // testing, documentation, commit-structure notes and unresolved feedback,
 // keeping who said what. Prose sections take the most thorough reviewer's
@@ -92,7 +97,7 @@ func addUntested(list []Untested, u Untested) []Untested {
 		return list
 	}
 	for i := range list {
-		if Similarity(list[i].Scenario, u.Scenario) >= similarObservation {
+		if Similarity(list[i].Scenario, u.Scenario) >= similarObservation || overlap(list[i].Scenario, u.Scenario) >= sameScenario {
 			if riskRank(u.Risk) < riskRank(list[i].Risk) {
 				list[i].Risk = u.Risk
 			}
