@@ -22,6 +22,7 @@
 package config
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -38,7 +39,9 @@ import (
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // DefaultPath is where the file is looked for when the config input is not
@@ -49,7 +52,7 @@ const DefaultPath = ".github/deep-review.yml"
 const maxErrors = 20
 
 // MaxSize is the largest config file Parse accepts, in bytes.
-const MaxSize = 1 << 20
+const MaxSize = 64 << 10
 
 // Lead values besides a reviewer spec.
 const (
@@ -156,8 +159,8 @@ func (e *Error) Error() string {
 // commit itself is missing (fetch it first), the path is outside the
 // repository, or the file is invalid.
 func FromBase(ctx context.Context, repo git.Repo, baseRev, path string) (*Config, error) {
-	if strings.TrimSpace(baseRev) == "" {
-		return nil, errors.New("read config: no base revision given")
+	if strings.TrimSpace(baseRev) == "" || strings.HasPrefix(baseRev, "-") {
+		return nil, fmt.Errorf("read config: %q is not a base revision; pass the base commit's SHA", baseRev)
 	}
 	if path == "" {
 		path = DefaultPath
@@ -229,6 +232,14 @@ func Parse(data []byte, path string) (cfg *Config, err error) {
 	return cfg, nil
 }
 
+// maxDepth is the deepest nesting of flow collections ([...] and {...})
+// parseYAML accepts: the schema needs three, and the parser's time and memory
+// grow faster than linearly with depth.
+const maxDepth = 32
+
+// maxBrackets bounds how many [ and { characters a file may hold.
+const maxBrackets = 4096
+
 // parseYAML parses data, turning a panic inside the YAML parser into an
 // error so that no file, however malformed, can crash the run.
 func parseYAML(data []byte) (file *ast.File, err error) {
@@ -237,7 +248,25 @@ func parseYAML(data []byte) (file *ast.File, err error) {
 			file, err = nil, fmt.Errorf("the YAML parser failed on this file (%v); check its syntax", r)
 		}
 	}()
-	return parser.ParseBytes(data, 0)
+	// The lexer slows down sharply on hundreds of thousands of nested
+	// brackets, before any depth can be checked on its tokens: bound their
+	// count first. A real config file has a few dozen.
+	if n := bytes.Count(data, []byte("[")) + bytes.Count(data, []byte("{")); n > maxBrackets {
+		return nil, fmt.Errorf("the file holds %d [ and { characters; the limit is %d", n, maxBrackets)
+	}
+	tokens := lexer.Tokenize(string(data))
+	depth := 0
+	for _, tk := range tokens {
+		switch tk.Type {
+		case token.SequenceStartType, token.MappingStartType:
+			if depth++; depth > maxDepth {
+				return nil, &yaml.SyntaxError{Message: fmt.Sprintf("[ and { nest more than %d deep", maxDepth), Token: tk}
+			}
+		case token.SequenceEndType, token.MappingEndType:
+			depth = max(depth-1, 0)
+		}
+	}
+	return parser.Parse(tokens, 0)
 }
 
 // decoder walks the YAML tree along the schema, collecting errors.
@@ -621,7 +650,7 @@ func (p *decoder) reviewer(n ast.Node, at int, field string) (Reviewer, bool) {
 		return Reviewer{}, false
 	}
 	switch n.(type) {
-	case *ast.StringNode:
+	case *ast.StringNode, *ast.LiteralNode:
 		spec, ok := p.spec(n, at, field)
 		return Reviewer{Spec: spec}, ok
 	case ast.MapNode:
@@ -643,7 +672,10 @@ func (p *decoder) reviewer(n ast.Node, at int, field string) (Reviewer, bool) {
 		switch e.key {
 		case "name":
 			r.Name, ok = p.str(e.value, e.line, f)
-			r.Name = strings.TrimSpace(r.Name)
+			if r.Name = strings.TrimSpace(r.Name); strings.ContainsAny(r.Name, "\r\n") {
+				p.errorf(e.line, f, "a name is one line of text")
+				ok = false
+			}
 		case "spec":
 			r.Spec, ok = p.spec(e.value, e.line, f)
 			hasSpec = true

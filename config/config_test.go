@@ -306,3 +306,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRefusesDeepNesting(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"nested lists":      "include: " + strings.Repeat("[", 40) + strings.Repeat("]", 40),
+		"too many brackets": "instructions: '" + strings.Repeat("{", 5000) + "'",
+	}
+	for name, data := range tests {
+		if _, err := config.Parse([]byte(data), "n.yml"); err == nil || !strings.Contains(err.Error(), "[ and {") {
+			t.Errorf("%s: got %v, want a nesting error", name, err)
+		}
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile("testdata/deep-review.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := config.Parse(data, "deep-review.yml"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
