@@ -130,7 +130,8 @@ type Price struct {
 type Error struct {
 	// File is the path the caller passed to Parse.
 	File string
-	// Line is 1-based; 0 when no line applies.
+	// Line is 1-based: the line of the key, or of the list item, at fault;
+	// 0 when no line applies (e.g. the file is too large).
 	Line int
 	// Field is the dotted path of the setting, e.g. reviewers[1].api; ""
 	// for a problem with the YAML itself.
