@@ -57,7 +57,7 @@ func TestMarkdownFindingDetail(t *testing.T) {
 		"**(future)**", "**(in-scope)**",
 		"1. Concurrent Wait and Refill under -race (risk: high)", // ranked by risk
 		"Rejected: Close exists at line 50",
-		"**Failed.** turn 3: 401 bad key [redacted]",
+		"**Failed.** turn 3: 401 bad key " + proseRedacted,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("report.md lacks %q", want)

@@ -36,8 +36,8 @@ var (
 	// inlineRE finds, leftmost first: images, links, autolinks, bare URLs,
 	// www. links and @mentions.
 	inlineRE = regexp.MustCompile(
-		`(?P<image>!\[[^\]\n]*\]\([^)\n]*\)|!\[[^\]\n]*\]\[[^\]\n]*\])` +
-			`|(?P<link>\[(?P<ltext>[^\]\n]*)\]\((?P<lurl>[^)\s]*)(?:\s+"[^"\n]*")?\))` +
+		`(?P<image>!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\])` +
+			`|(?P<link>\[(?P<ltext>[^\]]*)\]\(\s*(?P<lurl>[^)\s]*)(?:\s+(?:"[^"]*"|'[^']*'|\([^)]*\)))?\s*\))` +
 			`|(?P<auto><(?P<aurl>(?i:https?|ftp|mailto):[^>\s]+)>)` +
 			`|(?P<bare>(?i:https?|ftp)://[^\s<>\x60\\\x{E000}\x{E001}]+)` +
 			`|(?P<www>\bwww\.[A-Za-z0-9-]+\.[^\s<>\x60\\\x{E000}\x{E001}]+)` +
@@ -104,13 +104,20 @@ func Sanitize(text string, o Options) string {
 
 // code scrubs text shown verbatim (code, paths, excerpts): secrets and
 // markers only.
-func (s *scrubber) code(t string) string {
+func (s *scrubber) code(t string) string { return s.scrub(t, Redacted) }
+
+// proseRedacted is Redacted in prose, escaped so that "(" after it cannot
+// make a link of it.
+const proseRedacted = `\[redacted\]`
+
+// scrub replaces secrets by placeholder and defuses markers.
+func (s *scrubber) scrub(t, placeholder string) string {
 	t = strings.NewReplacer(string(phOpen), "", string(phClose), "").Replace(t)
 	for _, v := range s.secrets {
-		t = strings.ReplaceAll(t, v, Redacted)
+		t = strings.ReplaceAll(t, v, placeholder)
 	}
 	if mayHoldToken(t) {
-		t = tokenRE.ReplaceAllString(t, Redacted)
+		t = tokenRE.ReplaceAllString(t, placeholder)
 	}
 	if mayHoldMarker(t) {
 		t = markerRE.ReplaceAllString(t, markerRemoved)
@@ -164,7 +171,9 @@ func (s *scrubber) markdown(t string) string {
 	var out, prose []string
 	flush := func() {
 		if len(prose) > 0 {
-			out = append(out, s.prose(strings.Join(prose, "\n")))
+			// Dropping tags and comments can join the halves of a secret
+			// or a marker ("s3c<b>ret"): scrub once more.
+			out = append(out, s.scrub(s.prose(strings.Join(prose, "\n")), proseRedacted))
 			prose = nil
 		}
 	}
@@ -189,9 +198,7 @@ func (s *scrubber) markdown(t string) string {
 	if fence != "" {
 		out = append(out, fence)
 	}
-	// Dropping tags and comments can join the halves of a secret or a
-	// marker ("s3c<b>ret"): scrub once more.
-	return s.code(strings.Join(out, "\n"))
+	return strings.Join(out, "\n")
 }
 
 // prose sanitises Markdown outside fenced blocks.
@@ -202,6 +209,7 @@ func (s *scrubber) prose(t string) string {
 		spans = append(spans, span)
 		return string(phOpen) + strconv.Itoa(len(spans)-1) + string(phClose)
 	})
+	t = strings.ReplaceAll(t, Redacted, proseRedacted)
 	// Entities would render as the characters they name ("&#64;" as "@"),
 	// past every rule below: decode them first.
 	t = entityRE.ReplaceAllStringFunc(t, func(e string) string {
@@ -322,7 +330,7 @@ func (s *scrubber) inline(t string) string {
 	var b strings.Builder
 	last := 0
 	for _, m := range inlineRE.FindAllStringSubmatchIndex(t, -1) {
-		b.WriteString(t[last:m[0]])
+		b.WriteString(escapeBrackets(t[last:m[0]]))
 		last = m[1]
 		group := func(name string) (string, bool) {
 			for i, n := range names {
@@ -333,35 +341,40 @@ func (s *scrubber) inline(t string) string {
 			return "", false
 		}
 		switch {
+		case (has(group, "image") || has(group, "link")) && escapedAt(t, m[0]):
+			// "\[" or "\!" is text, but what follows it may not be.
+			b.WriteByte(t[m[0]])
+			put(&b, s.inline(t[m[0]+1:m[1]]))
 		case has(group, "image"):
 			// Images are dropped: they load from outside and can track. A
-			// backslash before one must not escape what follows it.
-			if escapedAt(b.String(), b.Len()) {
-				b.WriteByte(' ')
-			}
+			// space keeps what was on either side from joining.
+			put(&b, sep(&b))
 		case has(group, "link"):
 			text, _ := group("ltext")
 			url, _ := group("lurl")
 			// The text cannot hold "]", so it holds no further link.
+			inner := s.inline(text)
+			if escapedAt(inner, len(inner)) {
+				inner += `\`
+			}
 			if s.inRepo(url) {
-				b.WriteString("[" + s.inline(text) + "](" + url + ")")
+				put(&b, "["+inner+"]("+url+")")
 				break
 			}
-			b.WriteString(s.inlineAfter(&b, text))
 			if url != "" && url != text {
-				if text != "" {
-					b.WriteString(" ")
+				if inner != "" {
+					inner += " "
 				}
-				b.WriteString("(")
-				emitCode(&b, url)
-				b.WriteString(")")
+				inner += "(" + codeSpan(url) + ")"
 			}
+			// Text that followed a "[" must not join what precedes it.
+			put(&b, sep(&b)+inner)
 		case has(group, "auto"):
 			url, _ := group("aurl")
 			if s.inRepo(url) {
-				b.WriteString("<" + url + ">")
+				put(&b, "<"+url+">")
 			} else {
-				emitCode(&b, url)
+				put(&b, codeSpan(url))
 			}
 		case has(group, "bare"), has(group, "www"):
 			url, _ := group("bare")
@@ -370,51 +383,73 @@ func (s *scrubber) inline(t string) string {
 			}
 			url, rest := trimURL(url)
 			if s.inRepo(url) {
-				b.WriteString(url)
+				put(&b, url)
 			} else {
-				emitCode(&b, url)
+				put(&b, codeSpan(url))
 			}
 			b.WriteString(rest)
 		case has(group, "xref"):
-			// owner/repo#123 would cross-reference another repository.
+			// owner/repo#123 would cross-reference another repository;
+			// glued to what precedes it, it is part of something else.
 			x, _ := group("xref")
-			emitCode(&b, x)
+			if w := b.String(); w != "" && (isWord(w[len(w)-1]) || strings.IndexByte(".@/-", w[len(w)-1]) >= 0) {
+				b.WriteString(x)
+			} else {
+				put(&b, codeSpan(x))
+			}
 		case has(group, "mention"):
 			if isEmail(b.String(), t[m[1]:]) {
 				b.WriteString(t[m[0]:m[1]])
 			} else {
-				emitCode(&b, t[m[0]:m[1]])
+				put(&b, codeSpan(t[m[0]:m[1]]))
 			}
 		}
 	}
-	b.WriteString(t[last:])
+	b.WriteString(escapeBrackets(t[last:]))
 	return b.String()
 }
 
-// inlineAfter is s.inline(t) for text written right after b's content.
-func (s *scrubber) inlineAfter(b *strings.Builder, t string) string {
-	out := s.inline(t)
-	if strings.HasPrefix(out, "`") {
-		if escapedAt(b.String(), b.Len()) {
-			return "\\" + out
-		}
-		if endsInTick(b.String()) {
-			return " " + out
-		}
+// escapeBrackets escapes every square bracket of text not already escaped:
+// what is left of one after the links were judged could only pair with
+// another into a link, a checkbox or a definition we did not mean.
+func escapeBrackets(t string) string {
+	if !strings.ContainsAny(t, "[]") {
+		return t
 	}
-	return out
+	var b strings.Builder
+	for i := 0; i < len(t); i++ {
+		if (t[i] == '[' || t[i] == ']') && !escapedAt(t, i) {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(t[i])
+	}
+	return b.String()
 }
 
-// emitCode writes t as a code span, first doubling a backslash that would
-// otherwise escape its opening backtick.
-func emitCode(b *strings.Builder, t string) {
+// sep is a space when b's content ends in something a following word
+// could join.
+func sep(b *strings.Builder) string {
+	w := b.String()
+	if w == "" || strings.ContainsAny(w[len(w)-1:], " \t\n") {
+		return ""
+	}
+	return " "
+}
+
+// put writes s, which replaced some of the text, after b's content: a
+// backslash left dangling on either side is doubled so it escapes nothing
+// new, and a code span is kept apart from a backtick run before it.
+func put(b *strings.Builder, s string) {
 	if escapedAt(b.String(), b.Len()) {
 		b.WriteByte('\\')
 	}
-	if endsInTick(b.String()) {
-		b.WriteByte(' ') // a backtick run next to ours would merge with it
+	if strings.HasPrefix(s, "`") && endsInTick(b.String()) {
+		b.WriteByte(' ')
 	}
-	b.WriteString(codeSpan(t))
+	b.WriteString(s)
+	if escapedAt(b.String(), b.Len()) {
+		b.WriteByte('\\')
+	}
 }
 
 func has(group func(string) (string, bool), name string) bool {

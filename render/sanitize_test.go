@@ -35,18 +35,19 @@ func TestSanitize(t *testing.T) {
 		{"an unclosed HTML comment is stripped to the end", "a<!-- hidden", "a"},
 		{"a fake marker is stripped", "x " + review.MarkerPrefix + "eyJyb3VuZCI6OTl9 --> y", "x  y"},
 		{"a fake marker in code is defused", "`" + review.MarkerPrefix + "e30= -->`", "`<!-- " + markerRemoved + " e30= -->`"},
-		{"a marker in other case is defused", "DEEP-REVIEW:STATE", markerRemoved},
-		{"a ghp_ token", "tok ghp_abcdefghijklmnopqrstuvwxyz0123456789 end", "tok [redacted] end"},
-		{"a gho_ token", "gho_abcdefghijklmnopqrstuvwxyz0123", "[redacted]"},
-		{"a ghs_ token", "ghs_abcdefghijklmnopqrstuvwxyz0123", "[redacted]"},
-		{"a ghu_ token", "ghu_abcdefghijklmnopqrstuvwxyz0123", "[redacted]"},
-		{"a ghr_ token", "ghr_abcdefghijklmnopqrstuvwxyz0123", "[redacted]"},
-		{"a github_pat_ token", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "[redacted]"},
-		{"an OpenAI key", "key=sk-proj-abcdefghijklmnopqrstuvwx", "key=[redacted]"},
-		{"an Anthropic key", "sk-ant-api03-abcdefghijklmnop", "[redacted]"},
-		{"a Google key", "AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", "[redacted]"},
+		{"a marker in other case is defused", "DEEP-REVIEW:STATE", `\[marker removed\]`},
+		{"a ghp_ token", "tok ghp_abcdefghijklmnopqrstuvwxyz0123456789 end", "tok " + proseRedacted + " end"},
+		{"a gho_ token", "gho_abcdefghijklmnopqrstuvwxyz0123", proseRedacted},
+		{"a ghs_ token", "ghs_abcdefghijklmnopqrstuvwxyz0123", proseRedacted},
+		{"a ghu_ token", "ghu_abcdefghijklmnopqrstuvwxyz0123", proseRedacted},
+		{"a ghr_ token", "ghr_abcdefghijklmnopqrstuvwxyz0123", proseRedacted},
+		{"a github_pat_ token", "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", proseRedacted},
+		{"an OpenAI key", "key=sk-proj-abcdefghijklmnopqrstuvwx", "key=" + proseRedacted},
+		{"an Anthropic key", "sk-ant-api03-abcdefghijklmnop", proseRedacted},
+		{"a Google key", "AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", proseRedacted},
 		{"a token in a code span is still scrubbed", "`ghp_abcdefghijklmnopqrstuvwxyz0123456789`", "`[redacted]`"},
-		{"a configured secret", "the key is s3cr3t-value.", "the key is [redacted]."},
+		{"a configured secret", "the key is s3cr3t-value.", "the key is " + proseRedacted + "."},
+		{"a redacted secret cannot become a link", "s3cr3t-value(https://github.com/acme/widgets)", proseRedacted + "(https://github.com/acme/widgets)"},
 		{"a configured secret shorter than four bytes is ignored", "abc", "abc"},
 		{"words that merely contain sk- stay", "a task-list and a risk-free desk-top", "a task-list and a risk-free desk-top"},
 		{"a link into the repository is kept", "[code](https://github.com/acme/widgets/blob/main/a.go#L3)", "[code](https://github.com/acme/widgets/blob/main/a.go#L3)"},
@@ -154,12 +155,16 @@ var hostileFragments = []string{
 }
 
 // TestSanitizeProperties parses Sanitize's output of random hostile input
-// with goldmark (GitHub-flavoured) and checks what GitHub would render: no
-// image, no raw HTML, no link out of the repository, no mention outside
-// code, no marker and no token.
+// with goldmark and checks what GitHub would render: no image, no raw HTML,
+// no link out of the repository, no mention and no bare URL outside code
+// (GitHub's autolinker and mention filter run on the text outside code;
+// goldmark's own linkify runs before code spans, unlike GitHub's, so the
+// text is checked instead), no marker and no token.
 func TestSanitizeProperties(t *testing.T) {
 	o := Options{RepoURL: "https://github.com/acme/widgets"}
-	md := goldmark.New(goldmark.WithExtensions(extension.GFM))
+	md := goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.TaskList))
+	// Where GitHub's autolinker starts a link (cmark-gfm's autolink.c).
+	bare := regexp.MustCompile(`(?i)(?:(?:^|[^A-Za-z])(?:https?|ftp)://|(?:^|[\s*_~(])www\.)[^\s<]*`)
 	rng := rand.New(rand.NewPCG(sanitizeSeed, 2))
 	mention := regexp.MustCompile(`(^|[^A-Za-z0-9_])@[A-Za-z0-9]`)
 	for n := 0; n < sanitizeRuns; n++ {
@@ -177,6 +182,10 @@ func TestSanitizeProperties(t *testing.T) {
 		var plain strings.Builder
 		err := ast.Walk(doc, func(node ast.Node, entering bool) (ast.WalkStatus, error) {
 			if !entering {
+				switch node.(type) {
+				case *ast.Emphasis, *ast.Link, *ast.AutoLink:
+					plain.WriteString(" ")
+				}
 				return ast.WalkContinue, nil
 			}
 			switch x := node.(type) {
@@ -188,13 +197,18 @@ func TestSanitizeProperties(t *testing.T) {
 				if !strings.HasPrefix(string(x.Destination), "https://github.com/acme/widgets") {
 					return ast.WalkStop, fmt.Errorf("a link to %s", x.Destination)
 				}
+				plain.WriteString(" ")
 			case *ast.AutoLink:
 				if u := string(x.URL(src)); x.AutoLinkType != ast.AutoLinkEmail && !strings.HasPrefix(u, "https://github.com/acme/widgets") {
 					return ast.WalkStop, fmt.Errorf("an autolink to %s", u)
 				}
+				plain.WriteString(" ")
 			case *ast.CodeSpan, *ast.FencedCodeBlock, *ast.CodeBlock:
 				plain.WriteString(" ")
 				return ast.WalkSkipChildren, nil
+			case *ast.Emphasis:
+				// An element boundary ends the text node before it.
+				plain.WriteString(" ")
 			case *ast.Text:
 				plain.Write(x.Segment.Value(src))
 				if x.SoftLineBreak() || x.HardLineBreak() {
@@ -212,12 +226,20 @@ func TestSanitizeProperties(t *testing.T) {
 			t.Fatalf("Sanitize(%q) = %q renders %v", in.String(), out, err)
 		}
 		for _, line := range strings.Split(plain.String(), "\n") {
-			if mention.MatchString(strings.ReplaceAll(line, "jane@example.com", "")) {
+			if mention.MatchString(emailRE.ReplaceAllString(line, "")) {
 				t.Fatalf("Sanitize(%q) = %q leaves a mention in %q", in.String(), out, line)
+			}
+			for _, u := range bare.FindAllString(line, -1) {
+				if !strings.Contains(u, "https://github.com/acme/widgets") {
+					t.Fatalf("Sanitize(%q) = %q leaves a bare URL %q in %q", in.String(), out, u, line)
+				}
 			}
 		}
 	}
 }
+
+// emailRE is an email address as an autolinker sees one.
+var emailRE = regexp.MustCompile(`[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`)
 
 // The property test's size and seed; raise them locally to hunt.
 var (
