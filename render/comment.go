@@ -135,10 +135,10 @@ func (m *md) details(summary string, f func()) {
 // links writes the links to the run and the artifact, when known.
 func (m *md) links() {
 	var ls []string
-	if u := m.r.Links.Run; u != "" {
+	if u := m.r.Links.Run; linkable(u) {
 		ls = append(ls, "[Workflow run and full report]("+u+")")
 	}
-	if u := m.r.Links.Artifact; u != "" {
+	if u := m.r.Links.Artifact; linkable(u) {
 		ls = append(ls, "[Artifact (report.md, report.html, report.json, report.sarif)]("+u+")")
 	}
 	if len(ls) > 0 {

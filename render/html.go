@@ -195,10 +195,7 @@ func (h *hw) where(file string, start, end int) string {
 }
 
 // safeURL reports whether u may be an href: http(s) only.
-func safeURL(u string) bool {
-	l := strings.ToLower(u)
-	return strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://")
-}
+func safeURL(u string) bool { return linkable(u) }
 
 func (h *hw) page(css string) error {
 	r := h.r()

@@ -45,10 +45,17 @@ const (
 
 // artifactLink names where the full report is.
 func artifactLink(r *review.Report) string {
-	if r.Links.Artifact != "" {
+	if linkable(r.Links.Artifact) {
 		return "[the workflow artifact](" + r.Links.Artifact + ")"
 	}
 	return "the workflow artifact"
+}
+
+// linkable reports whether u, a URL the caller gave, can be a Markdown or
+// HTML link as it is: http(s), nothing that would end the link early.
+func linkable(u string) bool {
+	l := strings.ToLower(u)
+	return (strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "http://")) && !strings.ContainsAny(u, " \t\n<>()[]\"'`\\")
 }
 
 // wallClock renders a duration as "23 min 53 s".
