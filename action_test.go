@@ -35,6 +35,11 @@ type fakeGitHub struct {
 	unknown  []string
 	perm     string
 	open     []map[string]any
+	// tooLong answers the next comment creations with 422 "body is too
+	// long"; limited answers the next comment edits with a secondary rate
+	// limit.
+	tooLong int
+	limited int
 }
 
 func newFakeGitHub(t *testing.T, repo string, number int, base, head string, commits []review.Commit, files []review.ChangedFile) *fakeGitHub {
@@ -95,12 +100,27 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 5 && parts[2] == "pulls" && parts[4] == "comments":
 		reply(200, []any{})
 	case len(parts) == 5 && parts[2] == "issues" && parts[4] == "comments" && r.Method == "GET":
-		reply(200, f.comments)
+		var on []map[string]any
+		for _, c := range f.comments {
+			if c["issue"] == parts[3] {
+				on = append(on, c)
+			}
+		}
+		reply(200, on)
+	case len(parts) == 5 && parts[2] == "issues" && parts[4] == "comments" && r.Method == "POST" && f.tooLong > 0:
+		f.tooLong--
+		reply(422, map[string]any{"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
+			"errors": []any{map[string]any{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"}}})
+	case len(parts) == 5 && parts[2] == "issues" && parts[3] == "comments" && r.Method == "PATCH" && f.limited > 0:
+		f.limited--
+		w.Header().Set("Retry-After", "0")
+		reply(403, map[string]any{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+			"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"})
 	case len(parts) == 5 && parts[2] == "issues" && parts[4] == "comments" && r.Method == "POST":
 		var body struct{ Body string }
 		json.NewDecoder(r.Body).Decode(&body)
 		f.nextID++
-		c := map[string]any{"id": f.nextID, "body": body.Body, "user": map[string]any{"login": "github-actions[bot]", "type": "Bot"},
+		c := map[string]any{"id": f.nextID, "issue": parts[3], "body": body.Body, "user": map[string]any{"login": "github-actions[bot]", "type": "Bot"},
 			"html_url": fmt.Sprintf("https://github.example/%s/%s/pull/%s#issuecomment-%d", parts[0], parts[1], parts[3], f.nextID)}
 		f.comments = append(f.comments, c)
 		reply(201, c)
@@ -132,6 +152,8 @@ type actionEnv struct {
 	summary   string
 	output    string
 	gh        *fakeGitHub
+	results   *fakeResults
+	repo      git.Repo
 }
 
 func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string) *actionEnv {
@@ -151,8 +173,9 @@ func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string
 		commits = append(commits, review.Commit{SHA: sha, Subject: subject})
 	}
 	files := []review.ChangedFile{{Path: "store.go", Status: "modified", Additions: 14, Deletions: 3}, {Path: "handler.go", Status: "modified", Additions: 4}, {Path: "store_test.go", Status: "modified", Additions: 14, Deletions: 2}, {Path: "import.go", Status: "added", Additions: 34}, {Path: "janitor.go", Status: "added", Additions: 20}}
-	a := &actionEnv{workspace: ws}
+	a := &actionEnv{workspace: ws, repo: repo}
 	a.gh = newFakeGitHub(t, "Codertocat/Hello-World", 2, base, head, commits, files)
+	a.results = newFakeResults(t)
 	dir := t.TempDir()
 	a.summary = filepath.Join(dir, "summary.md")
 	a.output = filepath.Join(dir, "output.txt")
@@ -175,6 +198,8 @@ func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string
 		"GITHUB_RUN_ID":          "77",
 		"GITHUB_RUN_ATTEMPT":     "1",
 		"GITHUB_STEP_SUMMARY":    a.summary,
+		"ACTIONS_RUNTIME_TOKEN":  a.results.token,
+		"ACTIONS_RESULTS_URL":    a.results.srv.URL + "/",
 		"GITHUB_OUTPUT":          a.output,
 		"INPUT_GITHUB-TOKEN":     "ghs_faketoken0123456789abcdefghijklmnopq",
 		"INPUT_REVIEWERS":        "replay:" + sessions + "/alpha.json\nreplay:" + sessions + "/charlie.json",
@@ -221,32 +246,91 @@ func (a *actionEnv) outputs(t *testing.T) map[string]string {
 	return out
 }
 
-func TestActionReviewsAPullRequestAndKeepsOneComment(t *testing.T) {
+// withoutMasks drops the ::add-mask:: commands, the one place a secret may
+// be written: the runner hides it from the log from then on.
+func withoutMasks(log string) string {
+	var keep []string
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.HasPrefix(line, "::add-mask::") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// pushFix commits a fix of the expiry bug on the head branch, as an author
+// answering the first round would, and points the fake PR at it.
+func (a *actionEnv) pushFix(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(a.workspace, "store.go")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := strings.Replace(string(data), "if s.now().After(l.Expires) {", "if !l.Expires.IsZero() && s.now().After(l.Expires) {", 1)
+	if err := os.WriteFile(path, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	author := a.repo
+	author.Env = []string{"GIT_AUTHOR_NAME=Dana Demo", "GIT_AUTHOR_EMAIL=dana@example.com", "GIT_COMMITTER_NAME=Dana Demo", "GIT_COMMITTER_EMAIL=dana@example.com"}
+	if _, err := author.Run(ctx, "commit", "-q", "-am", "Treat a zero Expires as never"); err != nil {
+		t.Fatal(err)
+	}
+	head, err := a.repo.Output(ctx, "rev-parse", "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.gh.mu.Lock()
+	a.gh.pull["head"].(map[string]any)["sha"] = head
+	a.gh.commits = append(a.gh.commits, map[string]any{"sha": head, "commit": map[string]any{"message": "Treat a zero Expires as never"}})
+	a.gh.mu.Unlock()
+	return head
+}
+
+func TestActionReviewsAPullRequestRoundAfterRound(t *testing.T) {
 	a := newActionEnv(t, "pull_request", "pull_request.opened.json", nil)
+	a.gh.tooLong = 1 // the first comment is refused as too long
+	a.gh.limited = 1 // the first edit meets a secondary rate limit
+	var heads []string
 	for round := 1; round <= 2; round++ {
+		if round == 2 {
+			heads = append(heads, a.pushFix(t))
+		}
 		stdout, stderr, err := runCLI(t, a.env)
 		if err != nil {
 			t.Fatalf("round %d: %v\nstdout:\n%s\nstderr:\n%s", round, err, stdout, stderr)
 		}
-		if strings.Contains(strings.ReplaceAll(stdout+stderr, "::add-mask::ghs_faketoken", ""), "ghs_faketoken") {
-			t.Fatalf("round %d: the token reached the log:\n%s\n%s", round, stdout, stderr)
+		for _, secret := range []string{"ghs_faketoken", "secretsig"} {
+			if strings.Contains(withoutMasks(stdout+stderr), secret) {
+				t.Fatalf("round %d: %s reached the log:\n%s\n%s", round, secret, stdout, stderr)
+			}
 		}
 	}
 	if len(a.gh.comments) != 1 {
 		t.Fatalf("%d comments after two rounds, want 1 (edited in place)", len(a.gh.comments))
 	}
+	if a.gh.tooLong != 0 || a.gh.limited != 0 {
+		t.Errorf("the injected 422 (%d left) or rate limit (%d left) never happened", a.gh.tooLong, a.gh.limited)
+	}
 	body := a.gh.comments[0]["body"].(string)
 	state, found, err := review.ParseState(body)
-	if !found || err != nil || state.Round != 2 {
-		t.Errorf("comment state = %+v, %v, %v: want round 2", state, found, err)
+	if !found || err != nil || state.Round != 2 || state.HeadSHA != heads[0] {
+		t.Errorf("comment state = %+v, %v, %v: want round 2 at %s", state, found, err, heads[0])
 	}
 	out := a.outputs(t)
-	if out["verdict"] != "rework" || out["round"] != "2" || out["critical"] != "1" || !strings.HasSuffix(out["comment-url"], "#issuecomment-1001") {
+	if out["verdict"] == "" || out["round"] != "2" || !strings.HasSuffix(out["comment-url"], "#issuecomment-1001") {
 		t.Errorf("outputs = %v", out)
 	}
+	if len(a.results.finalized) != 2 || a.results.finalized[0] == a.results.finalized[1] {
+		t.Errorf("artifacts finalized = %v, want two with different names", a.results.finalized)
+	}
+	if !strings.Contains(out["artifact-url"], "/actions/runs/77/artifacts/") || !a.results.lastUploadHolds("report.json") {
+		t.Errorf("artifact-url %q, or the upload lacks report.json", out["artifact-url"])
+	}
 	summary, _ := os.ReadFile(a.summary)
-	if !strings.Contains(string(summary), "Critical") || strings.Count(string(summary), "# deep-review") > 1 {
-		t.Errorf("summary is missing or written twice:\n%.400s", summary)
+	if !strings.Contains(string(summary), "Round | 2 (of PR #2)") || strings.Count(string(summary), "# Deep Review") != 1 {
+		t.Errorf("summary is not round 2's alone:\n%.600s", summary)
 	}
 	if len(a.gh.unknown) > 0 {
 		t.Logf("routes the fake does not serve (answered 404): %v", a.gh.unknown)
@@ -292,17 +376,104 @@ func TestActionWorkflowDispatchNeedsAPRNumber(t *testing.T) {
 	}
 }
 
+// ourComment is a sticky comment by the bot on issue n, reviewed at head.
+func ourComment(n int, head string) map[string]any {
+	return map[string]any{"id": 500 + n, "issue": strconv.Itoa(n), "user": map[string]any{"login": "github-actions[bot]", "type": "Bot"},
+		"body": "## deep-review\n" + review.EncodeState(review.State{Round: 1, HeadSHA: head})}
+}
+
 func TestScheduledPlanListsStalePullRequests(t *testing.T) {
 	a := newActionEnv(t, "schedule", "workflow_dispatch.json", map[string]string{"INPUT_MODE": "plan"})
 	a.gh.open = []map[string]any{
-		{"number": 2, "draft": false, "head": map[string]any{"sha": "abc"}},
-		{"number": 5, "draft": true, "head": map[string]any{"sha": "def"}},
+		{"number": 2, "draft": false, "head": map[string]any{"sha": "up-to-date"}},
+		{"number": 3, "draft": false, "head": map[string]any{"sha": "moved"}},
+		{"number": 4, "draft": false, "head": map[string]any{"sha": "never-reviewed"}},
+		{"number": 5, "draft": true, "head": map[string]any{"sha": "draft"}},
 	}
+	spoof := ourComment(4, "never-reviewed")
+	spoof["user"] = map[string]any{"login": "mallory", "type": "User"}
+	a.gh.comments = []map[string]any{ourComment(2, "up-to-date"), ourComment(3, "before-the-push"), spoof}
 	stdout, _, err := runCLI(t, a.env)
 	if err != nil {
 		t.Fatalf("plan: %v\n%s", err, stdout)
 	}
-	if got := a.outputs(t)["pull-requests"]; got != "[2]" {
-		t.Errorf("pull-requests = %q, want [2] (the draft skipped)", got)
+	if got := a.outputs(t)["pull-requests"]; got != "[3,4]" {
+		t.Errorf("pull-requests = %q, want [3,4]: #2 is up to date, #4's marker is not ours, #5 is a draft", got)
+	}
+}
+
+func TestScheduledReviewReviewsUpToMaxPRsAndSaysWhatItLeft(t *testing.T) {
+	a := newActionEnv(t, "schedule", "workflow_dispatch.json", map[string]string{"INPUT_MAX-PRS": "1"})
+	head := a.gh.pull["head"].(map[string]any)["sha"].(string)
+	a.gh.open = []map[string]any{
+		{"number": 2, "draft": false, "head": map[string]any{"sha": head}},
+		{"number": 9, "draft": false, "head": map[string]any{"sha": "other"}},
+	}
+	stdout, stderr, err := runCLI(t, a.env)
+	if err != nil {
+		t.Fatalf("scheduled review: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if len(a.gh.comments) != 1 || a.gh.comments[0]["issue"] != "2" {
+		t.Errorf("comments = %v, want one on #2", a.gh.comments)
+	}
+	summary, _ := os.ReadFile(a.summary)
+	if !strings.Contains(string(summary), "Left for the next run (max-prs is 1): #9") || !strings.Contains(stdout, "::notice::deep-review: 1 stale pull requests left") {
+		t.Errorf("the skipped PR is not reported; summary:\n%s", summary)
+	}
+}
+
+func TestWorkflowDispatchReviewsTheNamedPullRequest(t *testing.T) {
+	a := newActionEnv(t, "workflow_dispatch", "workflow_dispatch.json", map[string]string{"INPUT_PR-NUMBER": "2"})
+	stdout, stderr, err := runCLI(t, a.env)
+	if err != nil {
+		t.Fatalf("dispatch: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if len(a.gh.comments) != 1 || a.outputs(t)["round"] != "1" {
+		t.Errorf("comments %d, outputs %v", len(a.gh.comments), a.outputs(t))
+	}
+}
+
+// commentEvent is the real PR comment payload with its body replaced.
+func commentEvent(t *testing.T, body string) string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/github/issue_comment.created.on_pull_request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["comment"].(map[string]any)["body"] = body
+	out, _ := json.Marshal(ev)
+	path := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestSlashCommandNeedsWriteAccess(t *testing.T) {
+	for _, tt := range []struct {
+		perm     string
+		comments int
+		log      string
+	}{
+		{"write", 1, ""},
+		{"read", 0, "zhouzhuojie has read access; /deep-review needs write access"},
+	} {
+		a := newActionEnv(t, "issue_comment", "issue_comment.created.on_pull_request.json", map[string]string{
+			"GITHUB_REPOSITORY": "zhouzhuojie/gha-ci-playground",
+			"GITHUB_EVENT_PATH": commentEvent(t, "/deep-review please"),
+		})
+		a.gh.perm = tt.perm
+		a.gh.pull["number"] = 31
+		stdout, stderr, err := runCLI(t, a.env)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s\n%s", tt.perm, err, stdout, stderr)
+		}
+		if len(a.gh.comments) != tt.comments || !strings.Contains(stdout, tt.log) {
+			t.Errorf("%s access: %d comments, stdout:\n%.500s", tt.perm, len(a.gh.comments), stdout)
+		}
 	}
 }
