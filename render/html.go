@@ -57,7 +57,7 @@ nav.toc ul{columns:14rem;padding-left:1.2em}
 // shortened.
 func HTML(r *review.Report, o Options) ([]byte, error) {
 	c := newMemo(r, o)
-	h := &hw{md: newMD(r, o, full, 0, 0, c), ids: map[string]int{},
+	h := &hw{md: newMD(r, o, full, 0, 0, c), ids: map[string]int{}, lexers: map[string]chroma.Lexer{},
 		gm: goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.TaskList))}
 	var css bytes.Buffer
 	style := styles.Get(chromaStyle)
@@ -73,12 +73,15 @@ func HTML(r *review.Report, o Options) ([]byte, error) {
 
 // hw writes report.html.
 type hw struct {
-	md    *md // for sanitising and the shared helpers
-	b     bytes.Buffer
-	gm    goldmark.Markdown
-	style *chroma.Style
-	ids   map[string]int
-	err   error
+	md     *md // for sanitising and the shared helpers
+	b      bytes.Buffer
+	gm     goldmark.Markdown
+	style  *chroma.Style
+	ids    map[string]int
+	lexers map[string]chroma.Lexer
+	// highlighted counts the bytes of code highlighted so far.
+	highlighted int
+	err         error
 }
 
 func (h *hw) w(s string)                   { h.b.WriteString(s) }
@@ -157,9 +160,16 @@ func (h *hw) inline(s string) string {
 	return out
 }
 
+// highlightBudget bounds the bytes of code chroma highlights in one page;
+// past it, code is shown plain, so a huge report still renders in seconds.
+const highlightBudget = 1 << 20
+
 // code highlights untrusted code; start > 0 numbers the lines from it.
 func (h *hw) code(lexer chroma.Lexer, s string, start int) string {
 	s = strings.TrimRight(h.md.s.code(s), "\n") + "\n"
+	if h.highlighted += len(s); h.highlighted > highlightBudget {
+		return "<pre class=\"chroma\"><code>" + esc(s) + "</code></pre>\n"
+	}
 	if lexer == nil {
 		lexer = lexers.Fallback
 	}
@@ -178,11 +188,18 @@ func (h *hw) code(lexer chroma.Lexer, s string, start int) string {
 	return b.String()
 }
 
+// lexerFor is the lexer for a file name, looked up once per name.
 func (h *hw) lexerFor(file string) chroma.Lexer {
 	if file == "" {
 		return nil
 	}
-	return lexers.Match(path.Base(file))
+	base := path.Base(file)
+	if l, ok := h.lexers[base]; ok {
+		return l
+	}
+	l := lexers.Match(base)
+	h.lexers[base] = l
+	return l
 }
 
 // where is a file location, linked to the head when possible.
