@@ -67,9 +67,20 @@ func FuzzSanitize(f *testing.F) {
 			t.Fatalf("the rendered output holds %q:\nin:   %q\nout:  %q\nhtml: %q", m, in, out, page)
 		}
 		for _, m := range hrefRE.FindAllStringSubmatch(page, -1) {
-			if !strings.HasPrefix(m[1], fuzzRepo+"/") && m[1] != fuzzRepo {
+			if !intoRepo(m[1]) {
 				t.Fatalf("the rendered output links to %q:\nin:   %q\nout:  %q\nhtml: %q", m[1], in, out, page)
 			}
 		}
 	})
+}
+
+// intoRepo reports whether a link points into fuzzRepo: the repository's
+// address (GitHub's host and names are case-insensitive) followed by
+// nothing, a path, a query or a fragment.
+func intoRepo(href string) bool {
+	if len(href) < len(fuzzRepo) || !strings.EqualFold(href[:len(fuzzRepo)], fuzzRepo) {
+		return false
+	}
+	rest := href[len(fuzzRepo):]
+	return rest == "" || strings.ContainsAny(rest[:1], "/?#")
 }
