@@ -199,7 +199,7 @@ func decidedBy(v review.Verdict) string {
 	case review.DecidedByLead:
 		return "decided by the lead"
 	case review.DecidedByRules:
-		return "decided by the rules (no lead verdict)"
+		return "decided by the rules, no lead"
 	case "":
 		return ""
 	}
