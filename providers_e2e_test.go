@@ -48,20 +48,27 @@ func TestFourLiveProvidersRideOutFaults(t *testing.T) {
 	unavailable := e2eFault{status: http.StatusServiceUnavailable, header: map[string]string{"Content-Type": "application/json; charset=UTF-8"},
 		body: `{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}`}
 
-	// Anthropic fails its first two attempts; OpenAI the first attempt of
-	// its second turn (so the retry resends a conversation with echoed
-	// state); Gemini its first attempt.
-	claude := newE2EProvider(t, "anthropic", e2eAnthropic{"M1", submission}, map[int]e2eFault{0: overloaded, 1: overloaded})
-	gpt := newE2EProvider(t, "openai", e2eResponses{"M2", submission}, map[int]e2eFault{1: rateLimited})
-	gemini := newE2EProvider(t, "gemini", e2eGemini{"M3", submission}, map[int]e2eFault{0: unavailable})
-	compat := newE2EProvider(t, "openai-compatible", e2eChat{"M4", submission}, nil)
-
 	keys := map[string]string{
 		"anthropic":         "sk-ant-e2e-9f8e7d6c5b4a3210",
 		"openai":            "sk-proj-e2e-0a1b2c3d4e5f6789",
 		"gemini":            "AIzaE2E-5e6f7a8b9c0d1e2f",
 		"openai-compatible": "sk-compat-e2e-13579bdf2468",
 	}
+	// Anthropic fails its first two attempts; OpenAI the first attempt of
+	// its second turn (so the retry resends a conversation with echoed
+	// state); Gemini its first attempt.
+	// Claude's submission also quotes the Anthropic key back (as a model
+	// quoting a leaked key from the PR would): it must not be written
+	// anywhere either.
+	echoed := json.RawMessage(strings.Replace(string(submission), `"explanation":"`, `"explanation":"`+keys["anthropic"]+` `, 1))
+	if bytes.Equal(echoed, submission) {
+		t.Fatal("testdata/e2e/submission.json has no finding explanation to put the key in")
+	}
+	claude := newE2EProvider(t, "anthropic", e2eAnthropic{"M1", echoed}, map[int]e2eFault{0: overloaded, 1: overloaded})
+	gpt := newE2EProvider(t, "openai", e2eResponses{"M2", submission}, map[int]e2eFault{1: rateLimited})
+	gemini := newE2EProvider(t, "gemini", e2eGemini{"M3", submission}, map[int]e2eFault{0: unavailable})
+	compat := newE2EProvider(t, "openai-compatible", e2eChat{"M4", submission}, nil)
+
 	env := map[string]string{
 		"ANTHROPIC_BASE_URL":         claude.srv.URL,
 		"OPENAI_BASE_URL":            gpt.srv.URL + "/v1",
