@@ -42,6 +42,7 @@ func Comment(r *review.Report, o Options) []byte {
 	c := newMemo(r, o)
 	return []byte(fit(r, limit, marker, cutNote, func(lv level, keep int) string {
 		m := newMD(r, o, lv, keep, limit, c)
+		m.compact = true
 		m.comment()
 		return m.b.String()
 	}))

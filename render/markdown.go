@@ -57,6 +57,8 @@ type md struct {
 	keep  int
 	limit int
 	memo  *memo
+	// compact leaves raw per-reviewer detail out (the comment).
+	compact bool
 }
 
 // memo keeps what the renderings of one report at several levels share.
@@ -532,7 +534,7 @@ func (m *md) retroParagraphs(depth string) {
 			m.line(t)
 			m.blank()
 		}
-		if m.lv >= noRawDetail {
+		if m.lv >= noRawDetail || m.compact {
 			continue
 		}
 		m.line("<details><summary>Raw detail</summary>")
