@@ -34,6 +34,15 @@ func JSON(r *review.Report) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// Redact returns a copy of r in which every string has its secrets
+// (o.Secrets and the well-known token shapes) replaced by "[redacted]" and
+// any state marker defused, for callers that write report.json: JSON alone
+// cannot know the configured secrets. Fields tagged json:"-" are not
+// copied. r is not modified.
+func Redact(r *review.Report, o Options) (*review.Report, error) {
+	return scrubbedCopy(r, newScrubber(o))
+}
+
 // scrubbedCopy deep-copies r through its JSON form and scrubs every string
 // in the copy of secrets and markers.
 func scrubbedCopy(r *review.Report, s *scrubber) (*review.Report, error) {

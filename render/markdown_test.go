@@ -242,6 +242,27 @@ func TestJSONScrubsTokensAndMarkers(t *testing.T) {
 	}
 }
 
+func TestRedactScrubsConfiguredSecrets(t *testing.T) {
+	r := fixture()
+	c, err := Redact(r, fixtureOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := JSON(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(js), fixtureSecret) {
+		t.Error("report.json of a redacted report holds the configured secret")
+	}
+	if !strings.Contains(r.Reviewers[2].Error, fixtureSecret) {
+		t.Error("Redact modified its argument")
+	}
+	if c.Findings[0].Title != r.Findings[0].Title || len(c.Findings) != len(r.Findings) {
+		t.Error("Redact changed text without a secret")
+	}
+}
+
 func TestJSONFieldNames(t *testing.T) {
 	js, err := JSON(fixture())
 	if err != nil {
