@@ -24,7 +24,9 @@ var tokenRE = regexp.MustCompile(`(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za
 // render can carry something ParseState would read.
 var markerRE = regexp.MustCompile(`(?i)deep-review:state`)
 
-const markerRemoved = "[marker removed]"
+// markerRemoved stands where a marker was; no bracket, so it cannot become
+// part of a link.
+const markerRemoved = "(marker removed)"
 
 var (
 	commentRE = regexp.MustCompile(`(?s)<!--.*?(?:-->|$)`)
@@ -94,7 +96,8 @@ func newScrubber(o Options) *scrubber {
 // among them) are dropped, links are kept only when they point into
 // o.RepoURL and otherwise become text, and secret values (o.Secrets of at
 // least four characters, and the well-known token shapes ghp_, gho_, ghs_,
-// ghu_, ghr_, github_pat_, sk-, sk-ant-, AIza) become "[redacted]". Code spans
+// ghu_, ghr_, github_pat_, sk-, sk-ant-, AIza) become "[redacted]" (escaped
+// as \[redacted\] outside code, so it renders as written). Code spans
 // and fenced blocks keep their text, except that secrets and markers are
 // scrubbed there too, and a fence left open is closed so it cannot swallow
 // what follows. Sanitize is pure and safe for concurrent use.

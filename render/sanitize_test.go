@@ -35,7 +35,7 @@ func TestSanitize(t *testing.T) {
 		{"an unclosed HTML comment is stripped to the end", "a<!-- hidden", "a"},
 		{"a fake marker is stripped", "x " + review.MarkerPrefix + "eyJyb3VuZCI6OTl9 --> y", "x  y"},
 		{"a fake marker in code is defused", "`" + review.MarkerPrefix + "e30= -->`", "`<!-- " + markerRemoved + " e30= -->`"},
-		{"a marker in other case is defused", "DEEP-REVIEW:STATE", `\[marker removed\]`},
+		{"a marker in other case is defused", "DEEP-REVIEW:STATE", markerRemoved},
 		{"a ghp_ token", "tok ghp_abcdefghijklmnopqrstuvwxyz0123456789 end", "tok " + proseRedacted + " end"},
 		{"a gho_ token", "gho_abcdefghijklmnopqrstuvwxyz0123", proseRedacted},
 		{"a ghs_ token", "ghs_abcdefghijklmnopqrstuvwxyz0123", proseRedacted},
