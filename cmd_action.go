@@ -39,8 +39,11 @@ type trigger struct {
 
 // action is one run of the GitHub Action.
 type action struct {
-	gha      *githubactions.Action
-	getenv   func(string) string
+	gha    *githubactions.Action
+	getenv func(string) string
+	// values are the raw inputs: each PR reads them again with the config
+	// file from its own base.
+	values   inputValues
 	settings settings
 	client   *github.Client
 	owner    string
@@ -59,7 +62,7 @@ func runAction(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	values.fromActionEnv(getenv, flagsSet(fs))
-	s, err := values.parse(getenv)
+	s, err := values.parse(getenv, nil)
 	if err != nil {
 		gha.Errorf("deep-review: input %v", err)
 		return exitError{code: 1}
@@ -67,7 +70,7 @@ func runAction(ctx context.Context, args []string, getenv func(string) string, s
 	for _, secret := range s.secrets() {
 		gha.AddMask(secret)
 	}
-	a := &action{gha: gha, getenv: getenv, settings: s, stdout: stdout, stderr: stderr}
+	a := &action{gha: gha, getenv: getenv, values: values, settings: s, stdout: stdout, stderr: stderr}
 	if a.owner, a.repo, err = splitRepo(getenv("GITHUB_REPOSITORY")); err != nil {
 		gha.Errorf("deep-review: GITHUB_REPOSITORY: %v", err)
 		return exitError{code: 1}
@@ -203,11 +206,35 @@ func (a *action) commentTrigger(ctx context.Context, payload []byte) (trigger, e
 	return trigger{skip: fmt.Sprintf("%s has %s access; %s needs write access", login, perm.GetPermission(), commentCommand)}, nil
 }
 
-// reviewPR gathers, reviews, renders and publishes one pull request.
+// reviewPR gathers, reviews, renders and publishes one pull request, with
+// the config file from its base applied under the inputs.
 func (a *action) reviewPR(ctx context.Context, number int, outDir string, summary bool) (publish.Result, error) {
-	s := a.settings
-	a.gha.Group(fmt.Sprintf("Gather pull request #%d", number))
 	dir := a.getenv("GITHUB_WORKSPACE")
+	cfg, err := remoteConfig(ctx, a.client, a.owner, a.repo, number, dir, a.settings.Config)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	s, err := a.values.parse(a.getenv, cfg)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	for _, secret := range s.secrets() {
+		a.gha.AddMask(secret)
+	}
+	plans, err := reviewerPlans(s)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	factory := modelFactory{settings: s, http: &http.Client{}}
+	reviewers, err := factory.reviewers(plans)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	lead, err := buildLead(s, factory, plans, a.stdout)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	a.gha.Group(fmt.Sprintf("Gather pull request #%d", number))
 	p, cleanup, err := gatherGitHub(ctx, s, reviewFlags{repo: a.owner + "/" + a.repo, pr: number, dir: dir},
 		pr.Filters{Include: s.Include, Exclude: s.Exclude}, a.getenv, a.stdout)
 	a.gha.EndGroup()
@@ -215,19 +242,6 @@ func (a *action) reviewPR(ctx context.Context, number int, outDir string, summar
 		return publish.Result{}, err
 	}
 	defer cleanup()
-	specs, err := reviewerSpecs(s)
-	if err != nil {
-		return publish.Result{}, err
-	}
-	factory := modelFactory{settings: s, http: &http.Client{}}
-	reviewers, err := factory.reviewers(specs)
-	if err != nil {
-		return publish.Result{}, err
-	}
-	lead, err := buildLead(s, factory, specs, a.stdout)
-	if err != nil {
-		return publish.Result{}, err
-	}
 	pl := &pipeline{
 		maxTurns: s.MaxTurns, maxTokens: s.MaxTokens, timeout: s.ReviewerTimeout,
 		instructions: s.Instructions, prices: factory.prices(), lead: lead,
@@ -344,20 +358,20 @@ func joinNumbers(ns []int) string {
 // buildLead makes the lead the lead input names: none, auto (the first
 // reviewer's model, fresh) or a spec. Replayed reviewers have no live model
 // to lead with, so auto means none for them.
-func buildLead(s settings, f modelFactory, specs []llm.Spec, log io.Writer) (review.Lead, error) {
+func buildLead(s settings, f modelFactory, plans []plan, log io.Writer) (review.Lead, error) {
 	spec := strings.TrimSpace(s.Lead)
 	switch spec {
 	case "", "none":
 		return nil, nil
 	case "auto":
-		if len(specs) == 0 || specs[0].Provider == llm.ProviderReplay {
+		if len(plans) == 0 || plans[0].spec.Provider == llm.ProviderReplay {
 			return nil, nil
 		}
-		return newLead(f, specs[0], log)
+		return newLead(f, plans[0], log)
 	}
 	ls, err := llm.ParseSpec(spec)
 	if err != nil {
 		return nil, fmt.Errorf("lead: %w", err)
 	}
-	return newLead(f, ls, log)
+	return newLead(f, plan{spec: ls}, log)
 }

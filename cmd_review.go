@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/deepreview/deep-review/config"
 	"github.com/deepreview/deep-review/render"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/pr"
 )
 
@@ -37,7 +39,7 @@ func runReviewCommand(ctx context.Context, args []string, getenv func(string) st
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
-	s, err := values.parse(getenv)
+	s, err := values.parse(getenv, nil)
 	if err != nil {
 		return exitError{code: 2, msg: err.Error()}
 	}
@@ -53,12 +55,39 @@ func runReviewCommand(ctx context.Context, args []string, getenv func(string) st
 	case !local && (f.repo == "" || f.pr == 0):
 		return exitError{code: 2, msg: "review: say what to review: --base REF --head REF for local changes, or --repo OWNER/NAME --pr N for a pull request"}
 	}
-	specs, err := reviewerSpecs(s)
+	if s.Reviewers != "" {
+		if _, err := llm.ParseSpecs(s.Reviewers); err != nil {
+			return exitError{code: 2, msg: "reviewers: " + err.Error()}
+		}
+	}
+	// The config file comes from the base, then the inputs are read again
+	// with it: an input given wins, the file fills what is not.
+	var cfg *config.Config
+	if local {
+		cfg, err = localConfig(ctx, f.dir, f.base, s.Config)
+	} else if s.GitHubToken != "" {
+		owner, name, serr := splitRepo(f.repo)
+		if serr != nil {
+			return exitError{code: 2, msg: "--repo: " + serr.Error()}
+		}
+		client, cerr := pr.NewClient(&http.Client{}, getenv("GITHUB_API_URL"), s.GitHubToken)
+		if cerr != nil {
+			return cerr
+		}
+		cfg, err = remoteConfig(ctx, client, owner, name, f.pr, f.dir, s.Config)
+	}
+	if err != nil {
+		return exitError{code: 2, msg: err.Error()}
+	}
+	if s, err = values.parse(getenv, cfg); err != nil {
+		return exitError{code: 2, msg: err.Error()}
+	}
+	plans, err := reviewerPlans(s)
 	if err != nil {
 		return exitError{code: 2, msg: err.Error()}
 	}
 	factory := modelFactory{settings: s, http: &http.Client{}, record: f.record}
-	reviewers, err := factory.reviewers(specs)
+	reviewers, err := factory.reviewers(plans)
 	if err != nil {
 		return exitError{code: 2, msg: err.Error()}
 	}
@@ -76,7 +105,7 @@ func runReviewCommand(ctx context.Context, args []string, getenv func(string) st
 	if err != nil {
 		return err
 	}
-	lead, err := buildLead(s, factory, specs, stderr)
+	lead, err := buildLead(s, factory, plans, stderr)
 	if err != nil {
 		return exitError{code: 2, msg: err.Error()}
 	}

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/deepreview/deep-review/config"
+	"github.com/deepreview/deep-review/review/llm"
 )
 
 // input is one setting that is both an action input (INPUT_<NAME> under
@@ -19,13 +22,18 @@ type input struct {
 	desc string
 	// secret inputs are masked in the log as soon as they are read.
 	secret bool
+	// file inputs may also be set in the config file, which applies when
+	// the input is not given; their default applies only after the file.
+	// action.yml shows no default for them, so the runner does not pass
+	// one that would hide the file's.
+	file bool
 }
 
 var inputs = []input{
 	{name: "github-token", desc: "Token for the GitHub API: reads the PR, writes the sticky comment. Defaults to the workflow's token; falls back to GITHUB_TOKEN.", secret: true},
 	{name: "pr-number", desc: "Pull request to review when the event does not name one (workflow_dispatch, the command line)."},
-	{name: "reviewers", desc: "Reviewers, one per line or comma-separated: provider:model[@effort], provider one of anthropic, openai, openai-compatible, gemini; effort low, medium, high or xhigh. Default: one per provider whose API key is set."},
-	{name: "lead", def: "auto", desc: "The model that verifies merged findings and writes the summary: a reviewer spec, auto (the first reviewer's model) or none (deterministic rules decide)."},
+	{name: "reviewers", file: true, desc: "Reviewers, one per line or comma-separated: provider:model[@effort], provider one of anthropic, openai, openai-compatible, gemini; effort low, medium, high or xhigh. Default: one per provider whose API key is set."},
+	{name: "lead", file: true, def: "auto", desc: "The model that verifies merged findings and writes the summary: a reviewer spec, auto (the first reviewer's model) or none (deterministic rules decide)."},
 	{name: "anthropic-api-key", desc: "Anthropic API key (or ANTHROPIC_API_KEY).", secret: true},
 	{name: "openai-api-key", desc: "OpenAI API key (or OPENAI_API_KEY).", secret: true},
 	{name: "gemini-api-key", desc: "Gemini API key (or GEMINI_API_KEY / GOOGLE_API_KEY).", secret: true},
@@ -35,17 +43,17 @@ var inputs = []input{
 	{name: "openai-compatible-base-url", desc: "Base URL of the OpenAI-compatible Chat Completions endpoint, e.g. http://localhost:11434/v1 (or OPENAI_COMPATIBLE_BASE_URL)."},
 	{name: "gemini-base-url", desc: "Gemini API base URL (or GOOGLE_GEMINI_BASE_URL)."},
 	{name: "config", def: ".github/deep-review.yml", desc: "Config file, read from the base branch."},
-	{name: "instructions", desc: "Extra review instructions for every reviewer."},
-	{name: "include", desc: "Globs of files to review, one per line or comma-separated; default all."},
-	{name: "exclude", desc: "Globs of files to skip, in addition to vendored and generated files."},
-	{name: "fail-on", def: "never", desc: "Fail the step when findings reach this severity: never, important or critical."},
+	{name: "instructions", file: true, desc: "Extra review instructions for every reviewer."},
+	{name: "include", file: true, desc: "Globs of files to review, one per line or comma-separated; default all."},
+	{name: "exclude", file: true, desc: "Globs of files to skip, in addition to vendored and generated files."},
+	{name: "fail-on", file: true, def: "never", desc: "Fail the step when findings reach this severity: never, important or critical."},
 	{name: "comment", def: "true", desc: "Post or update the sticky PR comment."},
 	{name: "summary", def: "true", desc: "Write the report to the job summary."},
 	{name: "artifact", def: "true", desc: "Upload the report folder as a workflow artifact."},
 	{name: "annotations", def: "true", desc: "Annotate the top findings on their files and lines."},
-	{name: "max-turns", def: "40", desc: "Most model turns per reviewer; the last one forces the reviewer to submit."},
-	{name: "max-tokens", def: "2000000", desc: "Most tokens (input, cached and output together) per reviewer; near the limit the reviewer is made to submit."},
-	{name: "reviewer-timeout", def: "15m", desc: "Wall-time limit per reviewer, e.g. 10m; a reviewer still running then is reported as timed out."},
+	{name: "max-turns", file: true, def: "40", desc: "Most model turns per reviewer; the last one forces the reviewer to submit."},
+	{name: "max-tokens", file: true, def: "2000000", desc: "Most tokens (input, cached and output together) per reviewer; near the limit the reviewer is made to submit."},
+	{name: "reviewer-timeout", file: true, def: "15m", desc: "Wall-time limit per reviewer, e.g. 10m; a reviewer still running then is reported as timed out."},
 	{name: "mode", def: "review", desc: "review: review PRs. plan: only list the stale open PRs as JSON in the pull-requests output, for a matrix job."},
 	{name: "max-prs", def: "10", desc: "Most PRs one scheduled run reviews in review mode."},
 	{name: "bot-login", def: "github-actions[bot]", desc: "Login whose comments carry deep-review's state; set it to your App's <slug>[bot] when the token is an App's."},
@@ -76,6 +84,13 @@ type settings struct {
 	MaxPRs          int
 	BotLogin        string
 	OutDir          string
+	// FileReviewers are the config file's reviewers, used when the
+	// reviewers input is empty; FileKeys holds the keys their key-env
+	// variables named, by reviewer label.
+	FileReviewers []config.Reviewer
+	FileKeys      map[string]string
+	// Prices is the price table with the config file's overrides.
+	Prices map[string]llm.Price
 }
 
 // inputValues holds the raw text of every input.
@@ -85,6 +100,14 @@ type inputValues map[string]*string
 func registerInputs(fs *flag.FlagSet) inputValues {
 	v := inputValues{}
 	for _, in := range inputs {
+		if in.file {
+			desc := in.desc + " Also settable in the config file."
+			if in.def != "" {
+				desc += " Default " + in.def + "."
+			}
+			v[in.name] = fs.String(in.name, "", desc)
+			continue
+		}
 		v[in.name] = fs.String(in.name, in.def, in.desc)
 	}
 	// --out is the design's short alias of --out-dir.
@@ -117,9 +140,25 @@ func (v inputValues) fromActionEnv(getenv func(string) string, setByFlag map[str
 }
 
 // parse checks every input and applies the environment fallbacks for keys,
-// base URLs and the GitHub token (an input wins over the environment).
-func (v inputValues) parse(getenv func(string) string) (settings, error) {
-	get := func(name string) string { return strings.TrimSpace(*v[name]) }
+// base URLs and the GitHub token (an input wins over the environment). An
+// input that the config file may set takes, when not given, the file's
+// value (cfg may be nil), then its default.
+func (v inputValues) parse(getenv func(string) string, cfg *config.Config) (settings, error) {
+	fromFile := fileValues(cfg)
+	get := func(name string) string {
+		if s := strings.TrimSpace(*v[name]); s != "" {
+			return s
+		}
+		for _, in := range inputs {
+			if in.name == name && in.file {
+				if s := fromFile[name]; s != "" {
+					return s
+				}
+				return in.def
+			}
+		}
+		return ""
+	}
 	s := settings{
 		GitHubToken:  first(get("github-token"), getenv("GITHUB_TOKEN")),
 		Reviewers:    get("reviewers"),
@@ -143,6 +182,23 @@ func (v inputValues) parse(getenv func(string) string) (settings, error) {
 			"gemini":            first(get("gemini-base-url"), getenv("GOOGLE_GEMINI_BASE_URL")),
 			"openai-compatible": first(get("openai-compatible-base-url"), getenv("OPENAI_COMPATIBLE_BASE_URL")),
 		},
+	}
+	s.Prices = llm.DefaultPrices()
+	if cfg != nil {
+		overrides := map[string]llm.Price{}
+		for model, p := range cfg.Prices {
+			overrides[model] = llm.Price{Input: p.Input, CachedInput: p.CachedInput, CacheWrite: p.CacheWrite, Output: p.Output}
+		}
+		s.Prices = llm.MergePrices(overrides)
+		if s.Reviewers == "" && len(cfg.Reviewers) > 0 {
+			s.FileReviewers = cfg.Reviewers
+			s.FileKeys = map[string]string{}
+			for _, r := range cfg.Reviewers {
+				if r.KeyEnv != "" {
+					s.FileKeys[r.Label()] = strings.TrimSpace(getenv(r.KeyEnv))
+				}
+			}
+		}
 	}
 	var err error
 	if p := get("pr-number"); p != "" {
@@ -194,7 +250,36 @@ func (s settings) secrets() []string {
 			out = append(out, k)
 		}
 	}
+	for _, k := range s.FileKeys {
+		if k != "" {
+			out = append(out, k)
+		}
+	}
 	return out
+}
+
+// fileValues are the config file's settings in input form, by input name.
+func fileValues(cfg *config.Config) map[string]string {
+	if cfg == nil {
+		return nil
+	}
+	v := map[string]string{
+		"lead":         cfg.Lead,
+		"instructions": cfg.Instructions,
+		"include":      strings.Join(cfg.Include, "\n"),
+		"exclude":      strings.Join(cfg.Exclude, "\n"),
+		"fail-on":      cfg.FailOn,
+	}
+	if cfg.MaxTurns > 0 {
+		v["max-turns"] = strconv.Itoa(cfg.MaxTurns)
+	}
+	if cfg.MaxTokens > 0 {
+		v["max-tokens"] = strconv.FormatInt(cfg.MaxTokens, 10)
+	}
+	if cfg.ReviewerTimeout > 0 {
+		v["reviewer-timeout"] = cfg.ReviewerTimeout.String()
+	}
+	return v
 }
 
 func parseBool(s string) (bool, error) {

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/deepreview/deep-review/config"
+	"github.com/deepreview/deep-review/review/llm"
 )
 
 // actionYAML is the part of action.yml these tests read.
@@ -52,6 +55,11 @@ func TestActionYAMLListsEveryInputWithItsDefault(t *testing.T) {
 			t.Errorf("input %q has no description", in.name)
 		}
 		want := in.def
+		if in.file {
+			// The runner passes a default as if the user had given it,
+			// which would hide the config file's value.
+			want = ""
+		}
 		if in.name == "github-token" {
 			want = "${{ github.token }}"
 		}
@@ -95,7 +103,7 @@ func parseWith(t *testing.T, args []string, env map[string]string) (settings, er
 	}
 	getenv := func(k string) string { return env[k] }
 	v.fromActionEnv(getenv, flagsSet(fs))
-	return v.parse(getenv)
+	return v.parse(getenv, nil)
 }
 
 func TestInputsComeFromFlagsThenActionEnvThenProviderEnv(t *testing.T) {
@@ -140,5 +148,43 @@ func TestBadInputsNameTheInputAndTheFix(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s=sometimes: err = %v, want %q", env, err, want)
 		}
+	}
+}
+
+func TestTheConfigFileFillsWhatNoInputGives(t *testing.T) {
+	cfg := &config.Config{MaxTurns: 12, FailOn: "critical", Include: []string{"src/**"}, Lead: "none",
+		Reviewers: []config.Reviewer{{Name: "Local", Spec: llm.Spec{Provider: "openai-compatible", Model: "llama"}, KeyEnv: "LOCAL_KEY", API: "chat"}},
+		Prices:    map[string]config.Price{"llama": {Input: 1, Output: 2}}}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	v := registerInputs(fs)
+	if err := fs.Parse([]string{"--fail-on", "important"}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"LOCAL_KEY": "local-secret-key", "INPUT_REVIEWER-TIMEOUT": "3m"}
+	getenv := func(k string) string { return env[k] }
+	v.fromActionEnv(getenv, flagsSet(fs))
+	s, err := v.parse(getenv, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.MaxTurns != 12 || s.FailOn != "important" || s.ReviewerTimeout.Minutes() != 3 || s.Lead != "none" || s.MaxTokens != 2000000 {
+		t.Errorf("settings = %+v: want the file's max-turns and lead, the flag's fail-on, the input's timeout, the default max-tokens", s)
+	}
+	if len(s.Include) != 1 || s.Include[0] != "src/**" {
+		t.Errorf("include = %v", s.Include)
+	}
+	plans, err := reviewerPlans(s)
+	if err != nil || len(plans) != 1 || plans[0].name != "Local" || plans[0].key != "local-secret-key" || plans[0].api != "chat" {
+		t.Errorf("plans = %+v, %v", plans, err)
+	}
+	if p := s.Prices["llama"]; p.Output != 2 {
+		t.Errorf("price override lost: %+v", p)
+	}
+	found := false
+	for _, sec := range s.secrets() {
+		found = found || sec == "local-secret-key"
+	}
+	if !found {
+		t.Error("the key a key-env names is not treated as a secret")
 	}
 }

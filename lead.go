@@ -12,8 +12,9 @@ import (
 
 // newLead makes the lead from a spec: a fresh model of its own, so its
 // conversation never mixes with a reviewer's. Its progress goes to log.
-func newLead(f modelFactory, spec llm.Spec, log io.Writer) (review.Lead, error) {
-	m, id, err := f.model(spec, "lead")
+func newLead(f modelFactory, p plan, log io.Writer) (review.Lead, error) {
+	spec := p.spec
+	m, id, err := f.model(p, "lead")
 	if err != nil {
 		return nil, fmt.Errorf("lead: %w", err)
 	}

@@ -7,11 +7,14 @@ import (
 	"github.com/deepreview/deep-review/review/llm/providers"
 )
 
-// live makes a live provider model for spec with key.
-func (f modelFactory) live(spec llm.Spec, key string) (llm.Model, error) {
+// live makes a live provider model for spec with key at baseURL ("" is the
+// provider's own); api picks Responses or Chat Completions for the OpenAI
+// kinds ("" is the provider's default).
+func (f modelFactory) live(spec llm.Spec, key, baseURL, api string) (llm.Model, error) {
 	return providers.New(spec, providers.Options{
 		APIKey:         key,
-		BaseURL:        f.settings.BaseURLs[spec.Provider],
+		BaseURL:        baseURL,
+		API:            api,
 		HTTPClient:     f.http,
 		RequestTimeout: 10 * time.Minute,
 	})

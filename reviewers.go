@@ -26,9 +26,25 @@ var keyInputs = map[string]string{
 	llm.ProviderOpenAICompatible: "the openai-compatible-api-key input or OPENAI_COMPATIBLE_API_KEY",
 }
 
-// reviewerSpecs parses the reviewers input, or picks the defaults for the
-// providers whose keys are set.
-func reviewerSpecs(s settings) ([]llm.Spec, error) {
+// plan is one reviewer to build: its spec and how to reach it.
+type plan struct {
+	spec llm.Spec
+	// name is the display name; "" derives one from the spec.
+	name string
+	// key, baseURL and api override the provider's input or environment.
+	key, baseURL, api string
+}
+
+// reviewerPlans lists the reviewers: the reviewers input, else the config
+// file's, else one default per provider whose key is set.
+func reviewerPlans(s settings) ([]plan, error) {
+	if strings.TrimSpace(s.Reviewers) == "" && len(s.FileReviewers) > 0 {
+		plans := make([]plan, 0, len(s.FileReviewers))
+		for _, r := range s.FileReviewers {
+			plans = append(plans, plan{spec: r.Spec, name: r.Name, key: s.FileKeys[r.Label()], baseURL: r.BaseURL, api: r.API})
+		}
+		return plans, nil
+	}
 	list := s.Reviewers
 	if strings.TrimSpace(list) == "" {
 		var picked []string
@@ -39,7 +55,7 @@ func reviewerSpecs(s settings) ([]llm.Spec, error) {
 			}
 		}
 		if len(picked) == 0 {
-			return nil, fmt.Errorf("no reviewers: set the reviewers input (--reviewers), or an API key (anthropic-api-key, openai-api-key, gemini-api-key) for the default reviewers; to see deep-review without keys, run 'deep-review demo'")
+			return nil, fmt.Errorf("no reviewers: set the reviewers input (--reviewers), list them in the config file, or set an API key (anthropic-api-key, openai-api-key, gemini-api-key) for the default reviewers; to see deep-review without keys, run 'deep-review demo'")
 		}
 		list = strings.Join(picked, "\n")
 	}
@@ -50,7 +66,11 @@ func reviewerSpecs(s settings) ([]llm.Spec, error) {
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("reviewers: the list is empty")
 	}
-	return specs, nil
+	plans := make([]plan, len(specs))
+	for i, sp := range specs {
+		plans[i] = plan{spec: sp}
+	}
+	return plans, nil
 }
 
 // modelFactory makes models for specs from the settings' keys and base URLs.
@@ -64,11 +84,15 @@ type modelFactory struct {
 
 // prices is the price table: the built-in one with the config's overrides.
 func (f modelFactory) prices() map[string]llm.Price {
-	return llm.DefaultPrices()
+	if f.settings.Prices == nil {
+		return llm.DefaultPrices()
+	}
+	return f.settings.Prices
 }
 
-// model makes the model a spec names, wrapped in a recorder when asked.
-func (f modelFactory) model(spec llm.Spec, name string) (llm.Model, llm.Identity, error) {
+// model makes the model a plan names, wrapped in a recorder when asked.
+func (f modelFactory) model(p plan, name string) (llm.Model, llm.Identity, error) {
+	spec := p.spec
 	id := llm.Identity{Provider: spec.Provider, Model: spec.Model, Effort: spec.Effort}
 	var m llm.Model
 	if spec.Provider == llm.ProviderReplay {
@@ -79,12 +103,12 @@ func (f modelFactory) model(spec llm.Spec, name string) (llm.Model, llm.Identity
 		r := llm.NewReplay(s)
 		m, id = r, r.Identity()
 	} else {
-		key := f.settings.Keys[spec.Provider]
+		key := first(p.key, f.settings.Keys[spec.Provider])
 		if key == "" && spec.Provider != llm.ProviderOpenAICompatible {
 			return nil, id, fmt.Errorf("reviewer %s: no API key; set %s", spec, keyInputs[spec.Provider])
 		}
 		var err error
-		m, err = f.live(spec, key)
+		m, err = f.live(spec, key, first(p.baseURL, f.settings.BaseURLs[spec.Provider]), p.api)
 		if err != nil {
 			return nil, id, fmt.Errorf("reviewer %s: %w", spec, err)
 		}
@@ -96,11 +120,18 @@ func (f modelFactory) model(spec llm.Spec, name string) (llm.Model, llm.Identity
 }
 
 // reviewers makes every reviewer, named so a person can tell them apart.
-func (f modelFactory) reviewers(specs []llm.Spec) ([]reviewer, error) {
+func (f modelFactory) reviewers(plans []plan) ([]reviewer, error) {
+	specs := make([]llm.Spec, len(plans))
+	for i, p := range plans {
+		specs[i] = p.spec
+	}
 	names := reviewerNames(specs)
-	out := make([]reviewer, 0, len(specs))
-	for i, spec := range specs {
-		m, id, err := f.model(spec, names[i])
+	out := make([]reviewer, 0, len(plans))
+	for i, p := range plans {
+		if p.name != "" {
+			names[i] = p.name
+		}
+		m, id, err := f.model(p, names[i])
 		if err != nil {
 			return nil, err
 		}

@@ -112,6 +112,11 @@ func TestLocalReviewWithARecordedSession(t *testing.T) {
 }
 
 func TestCommandLineErrorsSayWhatToDo(t *testing.T) {
+	repo := t.TempDir()
+	if err := demo.BuildRepo(context.Background(), repo); err != nil {
+		t.Fatal(err)
+	}
+	local := []string{"review", "--dir", repo, "--base", "main", "--head", "link-expiry"}
 	tests := []struct {
 		name string
 		args []string
@@ -122,8 +127,9 @@ func TestCommandLineErrorsSayWhatToDo(t *testing.T) {
 		{"unknown command", []string{"reveiw"}, nil, `unknown command "reveiw"`},
 		{"review without a target", []string{"review"}, nil, "say what to review"},
 		{"half a local range", []string{"review", "--base", "main"}, nil, "needs both --base and --head"},
-		{"no reviewers and no keys", []string{"review", "--base", "a", "--head", "b"}, nil, "no reviewers: set the reviewers input"},
-		{"a reviewer without its key", []string{"review", "--base", "a", "--head", "b", "--reviewers", "gemini:gemini-3-pro-preview"}, nil, "no API key; set the gemini-api-key input or GEMINI_API_KEY"},
+		{"no reviewers and no keys", local, nil, "no reviewers: set the reviewers input"},
+		{"a reviewer without its key", append(local, "--reviewers", "gemini:gemini-3-pro-preview"), nil, "no API key; set the gemini-api-key input or GEMINI_API_KEY"},
+		{"a base that is not there", []string{"review", "--dir", repo, "--base", "nope", "--head", "link-expiry"}, nil, "base commit nope is not in the repository"},
 		{"a bad spec", []string{"review", "--base", "a", "--head", "b", "--reviewers", "claude"}, nil, "want provider:model"},
 		{"a bad flag value", []string{"review", "--base", "a", "--head", "b", "--fail-on", "often"}, nil, "fail-on \"often\""},
 		{"a stray argument", []string{"demo", "now"}, nil, "unexpected argument"},

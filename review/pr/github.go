@@ -127,6 +127,17 @@ func (g *gatherer) logf(format string, args ...any) {
 
 // call runs one API call, sitting out rate limits that say how long to wait.
 func (g *gatherer) call(ctx context.Context, what string, fn func() (*github.Response, error)) error {
+	return Call(ctx, what, g.logf, g.opts.Sleep, fn)
+}
+
+// Call makes one GitHub API call, sitting out the rate limits that say how
+// long to wait (a secondary limit's 403 with Retry-After, a 429) up to
+// maxRetries times and maxRetryWait each; other errors return at once,
+// wrapped with what. logf hears of each wait; a nil sleep really sleeps.
+func Call(ctx context.Context, what string, logf func(format string, args ...any), sleep func(context.Context, time.Duration) error, fn func() (*github.Response, error)) error {
+	if sleep == nil {
+		sleep = sleepCtx
+	}
 	for attempt := 0; ; attempt++ {
 		_, err := fn()
 		if err == nil {
@@ -136,10 +147,8 @@ func (g *gatherer) call(ctx context.Context, what string, fn func() (*github.Res
 		if !ok || attempt >= maxRetries || wait > maxRetryWait {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		g.logf("%s: rate limited by GitHub; retrying in %s", what, wait)
-		sleep := g.opts.Sleep
-		if sleep == nil {
-			sleep = sleepCtx
+		if logf != nil {
+			logf("%s: rate limited by GitHub; retrying in %s", what, wait)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
