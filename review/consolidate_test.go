@@ -406,3 +406,70 @@ func TestATerseClaimMergesIntoAThoroughOneAboutTheSameCode(t *testing.T) {
 		t.Errorf("findings = %+v, want one with both reviewers and the thorough title", r.Findings)
 	}
 }
+
+func TestClustering(t *testing.T) {
+	setOnNil := SubmittedFinding{Severity: Suggestion, Title: "Set on a nil map panics for a zero Cache", File: "cache.go", StartLine: 15, EndLine: 15, Quote: "c.items[key] = value",
+		Explanation: "A zero Cache has a nil items map, so Set panics."}
+	tests := []struct {
+		name      string
+		runs      []Run
+		wantCount int
+		wantBy    [][]string
+	}{
+		{
+			name: "one bug in different words and ranges is one finding",
+			runs: []Run{
+				run("Alpha", getRace),
+				run("Bravo", SubmittedFinding{Severity: Important, Title: "Unsynchronised read of items", File: "cache.go", StartLine: 11, EndLine: 11, Quote: "return c.items[key]",
+					Explanation: "Get reads the items map while Set may write it under the lock: a data race between concurrent Set and Get."}),
+			},
+			wantCount: 1,
+			wantBy:    [][]string{{"Alpha", "Bravo"}},
+		},
+		{
+			name: "two bugs on neighbouring lines stay two",
+			runs: []Run{
+				run("Alpha", getRace),
+				run("Bravo", SubmittedFinding{Severity: Suggestion, Title: "Set should reject an empty key", File: "cache.go", StartLine: 14, EndLine: 14, Quote: "func (c *Cache) Set(key, value string) {",
+					Explanation: "An empty string is accepted as a key; callers likely meant to pass something."}),
+			},
+			wantCount: 2,
+			wantBy:    [][]string{{"Alpha"}, {"Bravo"}},
+		},
+		{
+			name: "a reviewer that repeats itself is counted once",
+			runs: []Run{
+				run("Alpha", setOnNil, setOnNil),
+				run("Bravo", getRace),
+			},
+			wantCount: 2,
+			wantBy:    [][]string{{"Bravo"}, {"Alpha"}},
+		},
+		{
+			name: "the same claim in two files stays two",
+			runs: []Run{
+				run("Alpha", getRace),
+				run("Bravo", SubmittedFinding{Severity: Important, Title: getRace.Title, File: "other.go", StartLine: 10, EndLine: 12, Quote: "return c.items[key]", Explanation: getRace.Explanation}),
+			},
+			wantCount: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := consolidate(t, Input{Head: files{"cache.go": cacheGo, "other.go": cacheGo}, Runs: tt.runs})
+			if len(r.Findings) != tt.wantCount {
+				t.Fatalf("got %d findings, want %d: %+v", len(r.Findings), tt.wantCount, r.Findings)
+			}
+			for i, want := range tt.wantBy {
+				if got := r.Findings[i].Reviewers; !reflect.DeepEqual(got, want) {
+					t.Errorf("finding %d (%s) by %v, want %v", i, r.Findings[i].Title, got, want)
+				}
+			}
+			for _, s := range r.Reviewers {
+				if s.Counts.Total() > tt.wantCount {
+					t.Errorf("%s is credited with %d findings of %d", s.Name, s.Counts.Total(), tt.wantCount)
+				}
+			}
+		})
+	}
+}
