@@ -285,3 +285,29 @@ func TestJSONFieldNames(t *testing.T) {
 		}
 	}
 }
+
+func TestMinimalReportRendersInEveryFormat(t *testing.T) {
+	r := &review.Report{Round: 1, PR: review.PR{Repo: "o/r", Number: 1},
+		Verdict: review.Verdict{Decision: review.Merge, Reason: "no findings", DecidedBy: review.DecidedByRules}}
+	md := string(Markdown(r, Options{}))
+	for _, want := range []string{"## Critical issues\n\nNone.", "## Suggestions\n\nNone.", "None: this is the first round.", "No reviewer ran.", "**Merge as-is**"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	c := string(Comment(r, Options{}))
+	if _, ok, err := review.ParseState(c); !ok || err != nil {
+		t.Errorf("comment marker: %v, %v", ok, err)
+	}
+	if strings.Contains(c, "Decline findings") {
+		t.Error("a comment without findings has a decline list")
+	}
+	if _, err := HTML(r, Options{}); err != nil {
+		t.Error(err)
+	}
+	out, err := SARIF(r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateSARIF(t, out)
+}
