@@ -57,7 +57,7 @@ nav.toc ul{columns:14rem;padding-left:1.2em}
 // shortened.
 func HTML(r *review.Report, o Options) ([]byte, error) {
 	c := newMemo(r, o)
-	h := &hw{md: newMD(r, o, full, 0, 0, c), ids: map[string]int{}, lexers: map[string]chroma.Lexer{},
+	h := &hw{md: newMD(r, o, full, 0, 0, c), ids: map[string]int{}, lexers: map[string]chroma.Lexer{}, anchors: map[string]string{},
 		gm: goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.TaskList))}
 	var css bytes.Buffer
 	style := styles.Get(chromaStyle)
@@ -79,6 +79,8 @@ type hw struct {
 	style  *chroma.Style
 	ids    map[string]int
 	lexers map[string]chroma.Lexer
+	// anchors maps a finding ID to the id of its heading on the page.
+	anchors map[string]string
 	// highlighted counts the bytes of code highlighted so far.
 	highlighted int
 	err         error
@@ -338,6 +340,7 @@ func (h *hw) findings(s review.Severity) {
 
 func (h *hw) finding(f review.Finding) {
 	id := h.id(f.ID)
+	h.anchors[f.ID] = id
 	h.p("<article class=\"finding %s\" id=\"finding-%s\">\n", h.attr(string(f.Severity)), id)
 	h.heading(3, id, h.plainInline(f.ID)+": "+h.inline(f.Title))
 	meta := []string{h.where(f.File, f.StartLine, f.EndLine)}
@@ -487,7 +490,9 @@ func (h *hw) feedback() {
 
 func (h *hw) short(f review.Finding) string {
 	s := h.inline(f.Title) + " (" + h.where(f.File, f.StartLine, f.EndLine) + ")"
-	if f.ID != "" {
+	if id, ok := h.anchors[f.ID]; ok && f.ID != "" {
+		s = "<a href=\"#" + id + "\">" + h.codeInline(f.ID) + "</a> " + s
+	} else if f.ID != "" {
 		s = h.codeInline(f.ID) + " " + s
 	}
 	return s
