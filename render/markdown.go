@@ -639,7 +639,7 @@ func (m *md) note() {
 		what = append(what, w)
 	}
 	m.line("> [!NOTE]")
-	m.p("> This report was shortened to fit GitHub's limit of %s bytes: %s. The full report is in %s (report.md, report.html, report.json).\n", thousands(int64(m.limit)), strings.Join(what, ", "), artifactLink(m.r))
+	m.p("> This report was shortened to fit in %s bytes, as GitHub requires: %s. The full report is in %s (report.md, report.html, report.json).\n", thousands(int64(m.limit)), strings.Join(what, ", "), artifactLink(m.r))
 	m.blank()
 }
 
