@@ -54,6 +54,8 @@ var (
 	// model text cannot restructure the report.
 	headingRE = regexp.MustCompile(`(?m)^ {0,3}#{1,6}(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$`)
 	fenceRE   = regexp.MustCompile("^ {0,3}(`{3,}|~{3,})(.*)$")
+	// setextRE finds the underline that makes the line above a heading.
+	setextRE = regexp.MustCompile(`(?m)^( {0,3})(=+|-+)([ \t]*)$`)
 )
 
 // Placeholders stand for inline code spans while prose is rewritten; input
@@ -230,6 +232,7 @@ func (s *scrubber) prose(t string) string {
 		}
 		return ""
 	})
+	t = setextRE.ReplaceAllString(t, `$1\$2$3`)
 	t = escapeBackticks(t)
 	t = s.inline(t)
 	// Restore the code spans; a placeholder a tag swallowed is gone.

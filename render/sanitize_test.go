@@ -72,6 +72,7 @@ func TestSanitize(t *testing.T) {
 		{"a backslash cannot escape a de-linked URL's backtick", `\https://evil.example`, "\\\\`https://evil.example`"},
 		{"an entity-encoded script is dropped", "a&lt;script&gt;alert(1)&lt;/script&gt;b", "ab"},
 		{"a heading becomes bold text", "## Heading ##\ntext", "**Heading**\ntext"},
+		{"a setext underline is escaped", "Title\n===\nSub\n---", "Title\n\\===\nSub\n\\---"},
 		{"a cross-repository reference is neutralised", "see acme/other#12", "see `acme/other#12`"},
 	}
 	for _, tt := range tests {
