@@ -757,6 +757,15 @@ func TestPackagingReleaseWorkflowContract(t *testing.T) {
 	if !slices.ContainsFunc(release.Needs, func(s *actionlint.String) bool { return s.Value == "image" }) {
 		t.Error("the release job must need the image job: action.yml may point only at a pushed image")
 	}
+	var releaseSteps []string
+	for _, s := range release.Steps {
+		if s.ID != nil {
+			releaseSteps = append(releaseSteps, s.ID.Value)
+		}
+	}
+	if i, j := slices.Index(releaseSteps, "public-image"), slices.Index(releaseSteps, "point-action"); i < 0 || j < 0 || i > j {
+		t.Errorf("release job step ids %v: want public-image (an anonymous pull works) before point-action", releaseSteps)
+	}
 	for _, a := range []string{"docker/setup-qemu-action", "docker/setup-buildx-action", "docker/login-action", "docker/build-push-action"} {
 		if pkgStepUsing(image, a) == nil {
 			t.Errorf("the image job has no %s step", a)
