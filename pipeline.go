@@ -155,7 +155,11 @@ func writeOutputs(dir string, r *review.Report, results []agent.Result, o render
 	if err := os.MkdirAll(filepath.Join(dir, "raw"), 0o755); err != nil {
 		return w, fmt.Errorf("create out dir: %w", err)
 	}
-	jsonBytes, err := render.JSON(r)
+	redacted, err := render.Redact(r, o)
+	if err != nil {
+		return w, err
+	}
+	jsonBytes, err := render.JSON(redacted)
 	if err != nil {
 		return w, err
 	}

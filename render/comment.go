@@ -2,25 +2,16 @@ package render
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/deepreview/deep-review/review"
 )
 
 // declineRE matches a ticked line of the comment's decline list.
-var declineRE = regexp.MustCompile("(?m)^- \\[[xX]\\] `([A-Z][0-9]+)`")
-
 // DeclinedIDs returns the IDs of the findings ticked in the decline list of
-// a sticky comment Comment rendered ("- [x] `S2` ..."), in the order they
-// appear. A maintainer ticks a box to decline a finding.
-func DeclinedIDs(body string) []string {
-	var ids []string
-	for _, m := range declineRE.FindAllStringSubmatch(body, -1) {
-		ids = append(ids, m[1])
-	}
-	return ids
-}
+// a sticky comment Comment rendered ("- [x] `S2` ..."); see
+// review.DeclinedIDs, which reads them back each round.
+func DeclinedIDs(body string) []string { return review.DeclinedIDs(body) }
 
 // Comment renders comment.md, the sticky pull request comment: a header
 // line, the verdict and summary, critical and important findings in full,

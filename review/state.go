@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -85,4 +86,45 @@ func StateOf(r *Report) State {
 		}
 	}
 	return s
+}
+
+// declineRE matches a ticked box of the sticky comment's decline list:
+// "- [x] `S2` ...". The renderer neutralises boxes in model and PR text, so
+// only the list it wrote can match.
+var declineRE = regexp.MustCompile("(?m)^- \\[[xX]\\] `([A-Z][0-9]+)`")
+
+// DeclinedIDs returns the IDs of the findings ticked in the decline list of
+// a sticky comment body, in the order they appear. A maintainer ticks a box
+// to decline a finding.
+func DeclinedIDs(body string) []string {
+	var ids []string
+	for _, m := range declineRE.FindAllStringSubmatch(body, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
+// StateFromComment parses the state marker of our sticky comment and adds
+// the findings a maintainer ticked as declined since it was written. It
+// reports false when the body has no marker.
+func StateFromComment(body string) (State, bool, error) {
+	s, ok, err := ParseState(body)
+	if !ok || err != nil {
+		return s, ok, err
+	}
+	byID := map[string]string{}
+	for fp, id := range s.IDs {
+		byID[id] = fp
+	}
+	declined := map[string]bool{}
+	for _, fp := range s.Declined {
+		declined[fp] = true
+	}
+	for _, id := range DeclinedIDs(body) {
+		if fp := byID[id]; fp != "" && !declined[fp] {
+			declined[fp] = true
+			s.Declined = append(s.Declined, fp)
+		}
+	}
+	return s, true, nil
 }

@@ -51,3 +51,17 @@ func TestStateOfCarriesIDsAndDeclined(t *testing.T) {
 		t.Errorf("state = %+v", s)
 	}
 }
+
+func TestTickedBoxesBecomeDeclinedFindings(t *testing.T) {
+	s := State{Round: 1, HeadSHA: "h", Fingerprints: []string{"f1", "f2", "f3"},
+		IDs: map[string]string{"f1": "I1", "f2": "S1", "f3": "S2"}, Declined: []string{"f3"}}
+	body := "## deep-review\n\n- [ ] `I1` keep this\n- [x] `S1` not worth it\n- [X] `S2` already declined\n- [x] `S9` unknown\n" +
+		"> - [x] `I1` quoted, not a box of ours\n" + EncodeState(s)
+	got, ok, err := StateFromComment(body)
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if !reflect.DeepEqual(got.Declined, []string{"f3", "f2"}) {
+		t.Errorf("declined = %v, want [f3 f2]", got.Declined)
+	}
+}

@@ -218,7 +218,7 @@ func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
 		return nil, err
 	}
 	if ours := StickyComments(comments, g.opts.BotLogin); len(ours) > 0 {
-		st, ok, err := review.ParseState(ours[0].GetBody())
+		st, ok, err := review.StateFromComment(ours[0].GetBody())
 		switch {
 		case err != nil:
 			g.logf("our comment %s carries a state marker that does not parse (%v); starting over at round 1", ours[0].GetHTMLURL(), err)

@@ -57,7 +57,7 @@ func FindSticky(ctx context.Context, client *github.Client, owner, repo string, 
 	if len(ours) == 0 {
 		return nil, nil, nil
 	}
-	st, _, err := review.ParseState(ours[0].GetBody())
+	st, _, err := review.StateFromComment(ours[0].GetBody())
 	if err != nil {
 		return ours[0], nil, fmt.Errorf("comment %s: %w", ours[0].GetHTMLURL(), err)
 	}
