@@ -268,9 +268,9 @@ func (a e2eAnthropic) turn(req map[string]json.RawMessage) (int, error) {
 	return turn, nil
 }
 
-// anthropicUsage is each turn's usage as Anthropic reports it: input
+// e2eAnthropicUsage is each turn's usage as Anthropic reports it: input
 // excludes the cache writes and reads.
-var anthropicUsage = []map[string]int{
+var e2eAnthropicUsage = []map[string]int{
 	{"input_tokens": 300, "cache_creation_input_tokens": 1200, "cache_read_input_tokens": 0, "output_tokens": 150},
 	{"input_tokens": 250, "cache_creation_input_tokens": 300, "cache_read_input_tokens": 1200, "output_tokens": 400},
 }
@@ -286,7 +286,7 @@ func (a e2eAnthropic) reply(turn int) any {
 	}
 	return map[string]any{
 		"id": fmt.Sprintf("msg_e2e_%d", turn+1), "type": "message", "role": "assistant", "model": a.model,
-		"content": content, "stop_reason": "tool_use", "stop_sequence": nil, "usage": anthropicUsage[turn],
+		"content": content, "stop_reason": "tool_use", "stop_sequence": nil, "usage": e2eAnthropicUsage[turn],
 	}
 }
 
@@ -339,9 +339,9 @@ func (o e2eResponses) turn(req map[string]json.RawMessage) (int, error) {
 	return turn, nil
 }
 
-// responsesUsage is each turn's usage as the Responses API reports it:
+// e2eResponsesUsage is each turn's usage as the Responses API reports it:
 // input includes the cached tokens.
-var responsesUsage = []map[string]any{
+var e2eResponsesUsage = []map[string]any{
 	{"input_tokens": 1400, "input_tokens_details": map[string]int{"cached_tokens": 0}, "output_tokens": 90,
 		"output_tokens_details": map[string]int{"reasoning_tokens": 30}, "total_tokens": 1490},
 	{"input_tokens": 2100, "input_tokens_details": map[string]int{"cached_tokens": 1280}, "output_tokens": 350,
@@ -360,7 +360,7 @@ func (o e2eResponses) reply(turn int) any {
 	}
 	return map[string]any{
 		"id": fmt.Sprintf("resp_e2e_%d", turn+1), "object": "response", "created_at": 1764100000 + turn, "status": "completed",
-		"model": o.model, "error": nil, "incomplete_details": nil, "store": false, "output": output, "usage": responsesUsage[turn],
+		"model": o.model, "error": nil, "incomplete_details": nil, "store": false, "output": output, "usage": e2eResponsesUsage[turn],
 	}
 }
 
@@ -420,9 +420,9 @@ func (g e2eGemini) turn(req map[string]json.RawMessage) (int, error) {
 	return turn, nil
 }
 
-// geminiUsage is each turn's usageMetadata: the prompt includes the cached
+// e2eGeminiUsage is each turn's usageMetadata: the prompt includes the cached
 // part, and thoughts are billed as output.
-var geminiUsage = []map[string]int{
+var e2eGeminiUsage = []map[string]int{
 	{"promptTokenCount": 1100, "candidatesTokenCount": 30, "thoughtsTokenCount": 200, "totalTokenCount": 1330},
 	{"promptTokenCount": 1900, "cachedContentTokenCount": 1024, "candidatesTokenCount": 380, "thoughtsTokenCount": 150, "totalTokenCount": 2430},
 }
@@ -435,7 +435,7 @@ func (g e2eGemini) reply(turn int) any {
 	}
 	return map[string]any{
 		"candidates":    []map[string]any{{"content": map[string]any{"role": "model", "parts": []any{part}}, "finishReason": "STOP", "index": 0}},
-		"usageMetadata": geminiUsage[turn], "modelVersion": g.model, "responseId": fmt.Sprintf("resp-e2e-%d", turn+1),
+		"usageMetadata": e2eGeminiUsage[turn], "modelVersion": g.model, "responseId": fmt.Sprintf("resp-e2e-%d", turn+1),
 	}
 }
 
@@ -482,9 +482,9 @@ func (c e2eChat) turn(req map[string]json.RawMessage) (int, error) {
 	return turn, nil
 }
 
-// chatUsage is each turn's usage: prompt tokens include the cached ones;
+// e2eChatUsage is each turn's usage: prompt tokens include the cached ones;
 // the first turn has no details at all.
-var chatUsage = []map[string]any{
+var e2eChatUsage = []map[string]any{
 	{"prompt_tokens": 900, "completion_tokens": 40, "total_tokens": 940},
 	{"prompt_tokens": 1500, "completion_tokens": 320, "total_tokens": 1820, "prompt_tokens_details": map[string]int{"cached_tokens": 512}},
 }
@@ -502,7 +502,7 @@ func (c e2eChat) reply(turn int) any {
 	}
 	return map[string]any{
 		"id": fmt.Sprintf("chatcmpl-e2e-%d", turn+1), "object": "chat.completion", "created": 1764100000 + turn, "model": c.model,
-		"choices": []map[string]any{{"index": 0, "finish_reason": finish, "message": message}}, "usage": chatUsage[turn],
+		"choices": []map[string]any{{"index": 0, "finish_reason": finish, "message": message}}, "usage": e2eChatUsage[turn],
 	}
 }
 
