@@ -57,6 +57,7 @@ func TestFourLiveProvidersRideOutFaults(t *testing.T) {
 	// Anthropic fails its first two attempts; OpenAI the first attempt of
 	// its second turn (so the retry resends a conversation with echoed
 	// state); Gemini its first attempt.
+	//
 	// Claude's submission also quotes the Anthropic key back (as a model
 	// quoting a leaked key from the PR would): it must not be written
 	// anywhere either.
