@@ -95,9 +95,11 @@ const maxRetryWait = 60 * time.Second
 // maxRetries bounds the retries of one call.
 const maxRetries = 3
 
-// retryWait reports how long to wait before retrying after err: GitHub's
-// secondary rate limit (403 with Retry-After) and 429 answers carry the wait.
-func retryWait(err error) (time.Duration, bool) {
+// retryWait reports how long to wait before retrying attempt (0-based)
+// after err: GitHub's secondary rate limit (403 with Retry-After) and 429
+// answers carry the wait; a 502, 503 or 504 (a GitHub hiccup, not an answer)
+// is retried after 1, 2, 4 s.
+func retryWait(err error, attempt int) (time.Duration, bool) {
 	var abuse *github.AbuseRateLimitError
 	if errors.As(err, &abuse) {
 		if abuse.RetryAfter != nil {
@@ -111,6 +113,10 @@ func retryWait(err error) (time.Duration, bool) {
 			return max(time.Duration(s)*time.Second, time.Second), true
 		}
 		return time.Minute, true
+	}
+	switch statusOf(err) {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return time.Second << attempt, true
 	}
 	return 0, false
 }

@@ -131,8 +131,9 @@ func (g *gatherer) call(ctx context.Context, what string, fn func() (*github.Res
 }
 
 // Call makes one GitHub API call, sitting out the rate limits that say how
-// long to wait (a secondary limit's 403 with Retry-After, a 429) up to
-// maxRetries times and maxRetryWait each; other errors return at once,
+// long to wait (a secondary limit's 403 with Retry-After, a 429) and
+// GitHub's 502, 503 and 504 hiccups, up to maxRetries times and
+// maxRetryWait each; other errors return at once,
 // wrapped with what. logf hears of each wait; a nil sleep really sleeps.
 func Call(ctx context.Context, what string, logf func(format string, args ...any), sleep func(context.Context, time.Duration) error, fn func() (*github.Response, error)) error {
 	if sleep == nil {
@@ -143,17 +144,25 @@ func Call(ctx context.Context, what string, logf func(format string, args ...any
 		if err == nil {
 			return nil
 		}
-		wait, ok := retryWait(err)
+		wait, ok := retryWait(err, attempt)
 		if !ok || attempt >= maxRetries || wait > maxRetryWait {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if logf != nil {
-			logf("%s: rate limited by GitHub; retrying in %s", what, wait)
+			logf("%s: %s; retrying in %s", what, retryReason(err), wait)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
+}
+
+// retryReason says why a call is retried, for the log.
+func retryReason(err error) string {
+	if code := statusOf(err); code >= 500 {
+		return fmt.Sprintf("GitHub answered %d", code)
+	}
+	return "rate limited by GitHub"
 }
 
 func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
