@@ -70,6 +70,46 @@ type Input struct {
 // maxExcerptLines bounds an excerpt; the rest is elided.
 const maxExcerptLines = 40
 
+// Bounds on what a model may put in the report: prose this long is no
+// longer read by anyone, and renderers of Markdown slow down sharply on it.
+const (
+	maxTitleRunes = 300
+	maxProseRunes = 8000
+	maxPatchBytes = 64 << 10
+)
+
+// clip shortens s to n runes, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + " …[cut]"
+}
+
+// cachedReader reads each file of the head once per consolidation.
+type cachedReader struct {
+	r     FileReader
+	files map[string]cachedFile
+}
+
+type cachedFile struct {
+	data []byte
+	err  error
+}
+
+func (c *cachedReader) ReadFile(path string) ([]byte, error) {
+	if f, ok := c.files[path]; ok {
+		return f.data, f.err
+	}
+	data, err := c.r.ReadFile(path)
+	c.files[path] = cachedFile{data, err}
+	return data, err
+}
+
 // candidate is one reviewer's finding after its citation was checked.
 type candidate struct {
 	Finding
@@ -94,6 +134,7 @@ func Consolidate(ctx context.Context, in Input) *Report {
 		r.Round = in.PR.Previous.Round + 1
 	}
 
+	in.Head = &cachedReader{r: in.Head, files: map[string]cachedFile{}}
 	var cands []candidate
 	for _, run := range in.Runs {
 		if run.Submission == nil {
@@ -139,18 +180,22 @@ func checkCitation(ctx context.Context, in Input, reviewer string, sf SubmittedF
 	f := Finding{
 		Severity:    sf.Severity,
 		Tags:        normaliseTags(sf.Tags),
-		Title:       strings.TrimSpace(sf.Title),
+		Title:       clip(strings.TrimSpace(sf.Title), maxTitleRunes),
 		File:        cleanPath(sf.File),
 		StartLine:   sf.StartLine,
 		EndLine:     sf.EndLine,
-		Explanation: strings.TrimSpace(sf.Explanation),
-		Fix:         strings.TrimSpace(sf.Fix),
+		Explanation: clip(strings.TrimSpace(sf.Explanation), maxProseRunes),
+		Fix:         clip(strings.TrimSpace(sf.Fix), maxProseRunes),
 		Patch:       sf.Patch,
 		Reviewers:   []string{reviewer},
 		Status:      FindingNew,
 	}
 	if f.EndLine < f.StartLine {
 		f.EndLine = f.StartLine
+	}
+	if len(f.Patch) > maxPatchBytes {
+		f.Notes = append(f.Notes, fmt.Sprintf("%s's patch was dropped: %d bytes is more than a fix for one finding", reviewer, len(f.Patch)))
+		f.Patch = ""
 	}
 	data, err := in.Head.ReadFile(f.File)
 	if err != nil {

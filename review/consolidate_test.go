@@ -473,3 +473,32 @@ func TestClustering(t *testing.T) {
 		})
 	}
 }
+
+// countingFiles counts reads per path.
+type countingFiles struct {
+	files
+	reads map[string]int
+}
+
+func (c countingFiles) ReadFile(path string) ([]byte, error) {
+	c.reads[path]++
+	return c.files.ReadFile(path)
+}
+
+func TestConsolidationReadsEachFileOnceAndBoundsModelText(t *testing.T) {
+	head := countingFiles{files{"cache.go": cacheGo}, map[string]int{}}
+	long := getRace
+	long.Explanation = strings.Repeat("*a_ ", 20000)
+	long.Patch = "--- a/cache.go\n+++ b/cache.go\n" + strings.Repeat("+x\n", 40000)
+	r := consolidate(t, Input{Head: head, Runs: []Run{run("Alpha", long, getRace), run("Bravo", getRace)}})
+	if head.reads["cache.go"] != 1 {
+		t.Errorf("cache.go read %d times, want once", head.reads["cache.go"])
+	}
+	f := r.Findings[0]
+	if n := len([]rune(f.Explanation)); n > maxProseRunes+10 {
+		t.Errorf("explanation kept %d runes", n)
+	}
+	if len(f.Patch) > maxPatchBytes {
+		t.Errorf("a %d-byte patch was kept", len(f.Patch))
+	}
+}

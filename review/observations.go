@@ -27,17 +27,17 @@ func mergeObservations(r *Report, runs []Run) {
 			continue
 		}
 		for _, c := range s.Concerns {
-			r.Concerns = addConcern(r.Concerns, Concern{Text: strings.TrimSpace(c.Text), Scope: c.Scope, Reviewers: []string{run.Name}})
+			r.Concerns = addConcern(r.Concerns, Concern{Text: clip(strings.TrimSpace(c.Text), maxProseRunes), Scope: c.Scope, Reviewers: []string{run.Name}})
 		}
 		for _, text := range s.Strengths {
-			r.Strengths = addStrength(r.Strengths, Strength{Text: strings.TrimSpace(text), Reviewers: []string{run.Name}})
+			r.Strengths = addStrength(r.Strengths, Strength{Text: clip(strings.TrimSpace(text), maxProseRunes), Reviewers: []string{run.Name}})
 		}
 		for _, u := range s.Testing.Untested {
 			r.Testing.Untested = addUntested(r.Testing.Untested, u)
 		}
-		testing = append(testing, Attributed{Text: strings.TrimSpace(s.Testing.Assessment), Reviewers: []string{run.Name}})
-		docs = append(docs, Attributed{Text: strings.TrimSpace(s.Documentation), Reviewers: []string{run.Name}})
-		commits = append(commits, Attributed{Text: strings.TrimSpace(s.CommitStructure), Reviewers: []string{run.Name}})
+		testing = append(testing, Attributed{Text: clip(strings.TrimSpace(s.Testing.Assessment), maxProseRunes), Reviewers: []string{run.Name}})
+		docs = append(docs, Attributed{Text: clip(strings.TrimSpace(s.Documentation), maxProseRunes), Reviewers: []string{run.Name}})
+		commits = append(commits, Attributed{Text: clip(strings.TrimSpace(s.CommitStructure), maxProseRunes), Reviewers: []string{run.Name}})
 		for _, fb := range s.UnresolvedFeedback {
 			key := fb.URL
 			if key == "" {
