@@ -154,6 +154,8 @@ type actionEnv struct {
 	gh        *fakeGitHub
 	results   *fakeResults
 	repo      git.Repo
+	// lastStdout is what the last run printed.
+	lastStdout string
 }
 
 func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string) *actionEnv {
@@ -301,6 +303,7 @@ func TestActionReviewsAPullRequestRoundAfterRound(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: %v\nstdout:\n%s\nstderr:\n%s", round, err, stdout, stderr)
 		}
+		a.lastStdout = stdout
 		for _, secret := range []string{"ghs_faketoken", "secretsig"} {
 			if strings.Contains(withoutMasks(stdout+stderr), secret) {
 				t.Fatalf("round %d: %s reached the log:\n%s\n%s", round, secret, stdout, stderr)
@@ -309,6 +312,16 @@ func TestActionReviewsAPullRequestRoundAfterRound(t *testing.T) {
 	}
 	if len(a.gh.comments) != 1 {
 		t.Fatalf("%d comments after two rounds, want 1 (edited in place)", len(a.gh.comments))
+	}
+	if a.lastStdout == "" {
+		t.Fatal("no log kept")
+	}
+	for _, name := range []string{"Alpha", "Charlie"} {
+		group := "::group::" + name + ": ok in "
+		i := strings.Index(a.lastStdout, group)
+		if i < 0 || !strings.Contains(a.lastStdout[i:], "::endgroup::") || !strings.Contains(a.lastStdout[i:], name+": turn 2: read_file") {
+			t.Errorf("no log group with %s's tool calls:\n%s", name, a.lastStdout)
+		}
 	}
 	if a.gh.tooLong != 0 || a.gh.limited != 0 {
 		t.Errorf("the injected 422 (%d left) or rate limit (%d left) never happened", a.gh.tooLong, a.gh.limited)

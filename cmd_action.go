@@ -245,7 +245,7 @@ func (a *action) reviewPR(ctx context.Context, number int, outDir string, summar
 	pl := &pipeline{
 		maxTurns: s.MaxTurns, maxTokens: s.MaxTokens, timeout: s.ReviewerTimeout,
 		instructions: s.Instructions, prices: factory.prices(), lead: lead,
-		now: time.Now, log: &syncWriter{w: a.stdout},
+		now: time.Now, log: &syncWriter{w: a.stdout}, grouped: true,
 	}
 	report, results := pl.run(ctx, p, reviewers)
 	opts := render.Options{Secrets: s.secrets(), RepoURL: repoURL(a.getenv, p.Repo)}

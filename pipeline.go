@@ -40,6 +40,10 @@ type pipeline struct {
 	lead         review.Lead
 	now          func() time.Time
 	log          *syncWriter
+	// grouped keeps the live log to one line per turn and prints each
+	// reviewer's whole log afterwards in a collapsible group of its own
+	// (GitHub Actions' ::group::), since parallel reviewers interleave.
+	grouped bool
 }
 
 // syncWriter serialises writes from the reviewers' goroutines so progress
@@ -62,10 +66,21 @@ func (p *pipeline) run(ctx context.Context, pr *review.PR, reviewers []reviewer)
 	started := p.now()
 	p.log.printf("Reviewing %s (%d files, +%d/-%d) with %d reviewers in parallel\n",
 		prLabel(pr), len(pr.Files), pr.Additions(), pr.Deletions(), len(reviewers))
+	logs := make([]strings.Builder, len(reviewers))
+	index := map[string]int{}
+	for i, r := range reviewers {
+		index[r.name] = i
+	}
 	mapper := iter.Mapper[reviewer, agent.Result]{MaxGoroutines: max(1, len(reviewers))}
 	results := mapper.Map(reviewers, func(r *reviewer) agent.Result {
-		return p.reviewOne(ctx, pr, *r)
+		return p.reviewOne(ctx, pr, *r, &logs[index[r.name]])
 	})
+	if p.grouped {
+		for i, res := range results {
+			p.log.printf("::group::%s: %s in %s\n%s::endgroup::\n", res.Run.Name, res.Run.Status,
+				review.Duration(res.Run.Duration.Milliseconds()), logs[i].String())
+		}
+	}
 	runs := make([]review.Run, len(results))
 	for i, res := range results {
 		runs[i] = res.Run
@@ -91,7 +106,9 @@ func (p *pipeline) run(ctx context.Context, pr *review.PR, reviewers []reviewer)
 }
 
 // reviewOne runs one reviewer, turning a panic into that reviewer's failure.
-func (p *pipeline) reviewOne(ctx context.Context, pr *review.PR, r reviewer) (res agent.Result) {
+// Its events go to the live log, or, when grouped, to its own log with only
+// each turn's summary live; log is written by this reviewer alone.
+func (p *pipeline) reviewOne(ctx context.Context, pr *review.PR, r reviewer, log *strings.Builder) (res agent.Result) {
 	defer func() {
 		if v := recover(); v != nil {
 			res = agent.Result{Run: review.Run{
@@ -109,7 +126,14 @@ func (p *pipeline) reviewOne(ctx context.Context, pr *review.PR, r reviewer) (re
 		Timeout:      p.timeout,
 		Instructions: p.instructions,
 		Progress: func(ev agent.Progress) {
-			p.log.printf("[%s] %s\n", r.name, ev.String())
+			if !p.grouped {
+				p.log.printf("[%s] %s\n", r.name, ev.String())
+				return
+			}
+			log.WriteString(ev.String() + "\n")
+			if ev.Event == agent.EventTurn || ev.Event == agent.EventDone || ev.Event == agent.EventForce {
+				p.log.printf("[%s] %s\n", r.name, ev.String())
+			}
 		},
 	})
 }
