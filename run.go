@@ -103,6 +103,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (help bool, e
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stdout, "Usage: deep-review %s [flags]\n\nFlags (every action input is also a flag of the same name):\n", fs.Name())
 			fs.SetOutput(stdout)
 			fs.PrintDefaults()
 			return true, nil
