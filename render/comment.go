@@ -47,7 +47,7 @@ func stateMarker(r *review.Report, limit int) string {
 	st := review.StateOf(r)
 	m := review.EncodeState(st)
 	if len(m) > limit/2 {
-		st.Titles = nil
+		st.Titles, st.Files = nil, nil
 		m = review.EncodeState(st)
 	}
 	return m

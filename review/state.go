@@ -60,9 +60,15 @@ func ParseState(body string) (State, bool, error) {
 	return s, true, nil
 }
 
+// maxStateFindings bounds the findings the state remembers, so the marker
+// stays a small part of a 65,536-character comment however large the
+// review; the most severe come first in a report, so they are the ones kept.
+const maxStateFindings = 450
+
 // StateOf is the state the report's sticky comment carries to the next
-// round: its round and head, and every finding's fingerprint with the ID,
-// first round and title it had.
+// round: its round and head, and the fingerprint of each finding (the first
+// maxStateFindings, most severe first) with the ID, first round, title and
+// file it had.
 func StateOf(r *Report) State {
 	s := State{
 		Round:       r.Round,
@@ -75,6 +81,9 @@ func StateOf(r *Report) State {
 	for _, f := range r.Findings {
 		if f.Fingerprint == "" {
 			continue
+		}
+		if len(s.Fingerprints) == maxStateFindings {
+			break
 		}
 		s.Fingerprints = append(s.Fingerprints, f.Fingerprint)
 		s.IDs[f.Fingerprint] = f.ID

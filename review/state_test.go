@@ -65,3 +65,20 @@ func TestTickedBoxesBecomeDeclinedFindings(t *testing.T) {
 		t.Errorf("declined = %v, want [f3 f2]", got.Declined)
 	}
 }
+
+func TestStateOfAHugeReviewStaysSmall(t *testing.T) {
+	r := &Report{Round: 1}
+	for i := range 5000 {
+		id := "S" + itoa(i+1)
+		r.Findings = append(r.Findings, Finding{ID: id, Title: strings.Repeat("long title ", 10), File: "pkg/some/file.go", Fingerprint: Fingerprint("f.go", id), FirstRound: 1})
+	}
+	s := StateOf(r)
+	if len(s.Fingerprints) != maxStateFindings || s.IDs[s.Fingerprints[0]] != "S1" {
+		t.Errorf("kept %d fingerprints starting with %s", len(s.Fingerprints), s.IDs[s.Fingerprints[0]])
+	}
+	// The renderer leaves titles and files out of a large marker.
+	s.Titles, s.Files = nil, nil
+	if n := len(EncodeState(s)); n > 40000 {
+		t.Errorf("marker without titles is %d bytes", n)
+	}
+}
