@@ -136,7 +136,8 @@ type le2eMessage struct {
 	Content json.RawMessage `json:"content"`
 }
 
-// le2eBlock is one content block of a message.
+// le2eBlock is one content block of a message (or, by its name, one tool
+// of the request).
 type le2eBlock struct {
 	Type      string          `json:"type"`
 	Text      string          `json:"text"`
@@ -175,9 +176,7 @@ func (f *le2eLead) serve(w http.ResponseWriter, r *http.Request, body []byte) in
 	if err := e2eModel(req, le2eModel); err != nil {
 		return refuse(http.StatusBadRequest, "%v", err)
 	}
-	var tools []struct {
-		Name string `json:"name"`
-	}
+	var tools []le2eBlock
 	if err := e2eField(req, "tools", &tools); err != nil {
 		return refuse(http.StatusBadRequest, "%v", err)
 	}
@@ -209,11 +208,7 @@ func (f *le2eLead) serve(w http.ResponseWriter, r *http.Request, body []byte) in
 		}
 	}
 	offered := func(name string) bool {
-		return slices.ContainsFunc(tools, func(t struct {
-			Name string `json:"name"`
-		}) bool {
-			return t.Name == name
-		})
+		return slices.ContainsFunc(tools, func(t le2eBlock) bool { return t.Name == name })
 	}
 	var reply any
 	var err error
