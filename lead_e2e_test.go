@@ -645,8 +645,9 @@ func TestFailingLeadFallsBackToTheRules(t *testing.T) {
 	if r.Lead == nil || r.Lead.Status != review.StatusFailed || r.Lead.Error == "" {
 		t.Errorf("lead stats = %+v, want failed with the error", r.Lead)
 	}
-	if !strings.Contains(md, "The lead's synthesis failed") || !strings.Contains(md, "not verified by the lead") {
-		t.Errorf("report.md does not say the lead failed:\n%s", md)
+	if !strings.Contains(md, "The lead's synthesis failed") || !strings.Contains(md, "not verified by the lead") ||
+		!strings.Contains(md, "decided by the rules: the lead did not settle it") || strings.Contains(md, "no lead") {
+		t.Errorf("report.md does not say the lead failed, or says there was none:\n%s", md)
 	}
 	if !strings.Contains(stdout, "decided by rules") {
 		t.Errorf("stdout = %s", stdout)

@@ -307,7 +307,7 @@ func (h *hw) header() {
 	if reason := h.inline(r.Verdict.Reason); reason != "" {
 		v += " — " + reason
 	}
-	if d := decidedBy(r.Verdict); d != "" {
+	if d := decidedBy(r.Verdict, r.Lead); d != "" {
 		v += " (" + esc(d) + ")"
 	}
 	row("Verdict", v)

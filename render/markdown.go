@@ -703,7 +703,7 @@ func (m *md) verdict(inCell bool) string {
 	if reason != "" {
 		s += " — " + reason
 	}
-	if d := decidedBy(v); d != "" {
+	if d := decidedBy(v, m.r.Lead); d != "" {
 		s += " (" + d + ")"
 	}
 	return s

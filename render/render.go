@@ -194,11 +194,14 @@ func modelOf(s review.ReviewerStats) string {
 }
 
 // decidedBy says who took the verdict.
-func decidedBy(v review.Verdict) string {
+func decidedBy(v review.Verdict, lead *review.LeadStats) string {
 	switch v.DecidedBy {
 	case review.DecidedByLead:
 		return "decided by the lead"
 	case review.DecidedByRules:
+		if lead != nil {
+			return "decided by the rules: the lead did not settle it"
+		}
 		return "decided by the rules, no lead"
 	case "":
 		return ""
