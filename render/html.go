@@ -199,7 +199,7 @@ func (h *hw) lexerFor(file string) chroma.Lexer {
 	if l, ok := h.lexers[base]; ok {
 		return l
 	}
-	l := lexers.Match(base)
+	l := h.md.memo.lex.match(base)
 	h.lexers[base] = l
 	return l
 }

@@ -66,12 +66,13 @@ type memo struct {
 	s     *scrubber
 	rv    reviewers
 	langs map[string]string
+	lex   *lexerMatcher
 	prose map[string]string
 	code  map[string]string
 }
 
 func newMemo(r *review.Report, o Options) *memo {
-	return &memo{s: newScrubber(o), rv: indexReviewers(r), langs: map[string]string{}, prose: map[string]string{}, code: map[string]string{}}
+	return &memo{s: newScrubber(o), rv: indexReviewers(r), langs: map[string]string{}, lex: newLexerMatcher(), prose: map[string]string{}, code: map[string]string{}}
 }
 
 func newMD(r *review.Report, o Options, lv level, keep, limit int, c *memo) *md {
@@ -104,7 +105,7 @@ func (m *md) lang(file string) string {
 	if v, ok := m.memo.langs[base]; ok {
 		return v
 	}
-	v := language(base)
+	v := language(m.memo.lex, base)
 	m.memo.langs[base] = v
 	return v
 }

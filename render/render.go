@@ -9,13 +9,11 @@ package render
 import (
 	"fmt"
 	"net/url"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/alecthomas/chroma/v2/lexers"
 
 	"github.com/deepreview/deep-review/review"
 )
@@ -146,11 +144,11 @@ func blobURL(o Options, head, file string, start, end int) string {
 }
 
 // language is the fence language for a file, from its name.
-func language(file string) string {
+func language(m *lexerMatcher, file string) string {
 	if file == "" {
 		return ""
 	}
-	l := lexers.Match(path.Base(file))
+	l := m.match(file)
 	if l == nil {
 		return ""
 	}
