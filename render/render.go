@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/deepreview/deep-review/review"
 )
 
