@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 
+	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/git"
 )
 
@@ -131,6 +133,45 @@ func partialClone(ctx context.Context, parent string, r remote) (git.Repo, error
 		return git.Repo{}, fmt.Errorf("partial clone of %s: %w", redactURL(r.url), err)
 	}
 	return repo, nil
+}
+
+// fetchHistory fetches, with the token repo carries, the blobs of every
+// version of paths in head's history. The reviewers' git blame and
+// show_base run without the token, so in a partial clone they must find
+// what they read already there instead of fetching it lazily.
+func fetchHistory(ctx context.Context, repo git.Repo, head string, paths []string) error {
+	if len(paths) == 0 {
+		return nil
+	}
+	out, err := repo.Run(ctx, append([]string{"rev-list", "--objects", "--missing=print", head, "--"}, paths...)...)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if oid, ok := strings.CutPrefix(line, "?"); ok && oid != "" {
+			missing = append(missing, oid)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = repo.RunInput(ctx, []byte(strings.Join(missing, "\n")+"\n"),
+		"-c", "fetch.negotiationAlgorithm=noop", "fetch", "--quiet", "--no-tags", "--no-write-fetch-head",
+		"--recurse-submodules=no", "--filter=blob:none", "--stdin", "origin")
+	return err
+}
+
+// changedPaths are the paths of files and, for renames, their old paths.
+func changedPaths(files []review.ChangedFile) []string {
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.Path)
+		if f.OldPath != "" {
+			paths = append(paths, f.OldPath)
+		}
+	}
+	return paths
 }
 
 // redactURL drops any credentials from a URL before it is shown.

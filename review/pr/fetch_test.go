@@ -159,6 +159,11 @@ func gitHTTP(t *testing.T, root string) (*httptest.Server, *atomic.Int64) {
 func TestGitHubPartialClonesOverHTTPWithTheTokenInTheEnvironmentOnly(t *testing.T) {
 	t.Parallel()
 	up, _ := featureRepo(t)
+	// A version of a.go between the base and the head: the diff never reads
+	// it, blame does.
+	up.write("a.go", "package a\n\n// TODO: this old todo is context, not added\nfunc A() int { return 1 }\n\n"+
+		"// FIXME: B ignores negative input.\n// It returns zero for them.\nfunc B(n int) int { return n } // not tested with large n\n// C comes later.\n")
+	up.commit("Announce C")
 	base, head := up.git("rev-parse", "main"), up.git("rev-parse", "feature")
 	bare := bareRemote(t, up, head)
 	srv, authed := gitHTTP(t, filepath.Dir(bare))
@@ -200,6 +205,15 @@ func TestGitHubPartialClonesOverHTTPWithTheTokenInTheEnvironmentOnly(t *testing.
 	}
 	if !l.has("partial clone") {
 		t.Errorf("the log does not say it cloned:\n%s", &l)
+	}
+	// The reviewers' tools run git without the token: the history of the
+	// changed files must already be in the clone.
+	plain := git.Repo{Dir: got.Dir}
+	if _, err := plain.Run(context.Background(), "cat-file", "blob", base+":a.go"); err != nil {
+		t.Errorf("the base's a.go needs a fetch: %v\nlog:\n%s", err, &l)
+	}
+	if _, err := plain.Run(context.Background(), "blame", "--porcelain", head, "--", "a.go"); err != nil {
+		t.Errorf("blame of a.go needs a fetch: %v", err)
 	}
 	assertNoToken(t, got.Dir)
 }

@@ -304,6 +304,9 @@ func (g *gatherer) fromGit(ctx context.Context, p *review.PR, gp *github.PullReq
 		if _, err := repo.Run(ctx, "checkout", "--quiet", "--detach", p.HeadSHA); err != nil {
 			return fail(fmt.Errorf("check out head %s in the clone: %w", short(p.HeadSHA), err))
 		}
+		if err := fetchHistory(ctx, repo, p.HeadSHA, changedPaths(res.files)); err != nil {
+			g.logf("could not fetch the history of the changed files (%v); blame and show_base on them may fail", err)
+		}
 	}
 	res.fill(p)
 	p.Dir = repo.Dir
