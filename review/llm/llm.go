@@ -10,8 +10,8 @@ import (
 )
 
 // Model takes one turn of a conversation. Implementations are safe for
-// sequential use by one agent; an agent never calls Turn concurrently on the
-// same Model.
+// concurrent use: a reviewer calls Turn once at a time, but the lead
+// verifies findings in parallel on one Model, each in its own conversation.
 type Model interface {
 	Turn(ctx context.Context, req Request) (*Response, error)
 }
