@@ -10,6 +10,8 @@ import (
 
 	"github.com/deepreview/deep-review/demo"
 	"github.com/deepreview/deep-review/render"
+	"github.com/deepreview/deep-review/review/agent"
+	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/pr"
 )
@@ -23,6 +25,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	out := fs.String("out-dir", "deep-review-out", "folder to write the report to")
 	fs.Var(aliasValue{out}, "out", "alias of --out-dir")
 	fast := fs.Bool("fast", false, "serve the scripted turns at once instead of at their scripted pace")
+	noLead := fs.Bool("no-lead", false, "skip the scripted lead: the design's rules decide the verdict")
 	if help, err := parseFlags(fs, args, stdout); help || err != nil {
 		return err
 	}
@@ -49,8 +52,21 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		replay.Pace = !*fast
 		reviewers = append(reviewers, reviewer{name: s.Name, id: replay.Identity(), model: replay})
 	}
-	fmt.Fprintf(stderr, "deep-review demo: %d scripted reviewer sessions (written by the deep-review developers, not by a model) on a fixture repository\n", len(reviewers))
-	pl := &pipeline{maxTurns: 40, maxTokens: 2_000_000, timeout: 2 * time.Minute, now: time.Now, log: &syncWriter{w: stderr}}
+	fmt.Fprintf(stderr, "deep-review demo: %d scripted reviewer sessions and a scripted lead (written by the deep-review developers, not by a model) on a fixture repository\n", len(reviewers))
+	log := &syncWriter{w: stderr}
+	pl := &pipeline{maxTurns: 40, maxTokens: 2_000_000, timeout: 2 * time.Minute, now: time.Now, log: log}
+	if !*noLead {
+		scripted, err := demo.Lead()
+		if err != nil {
+			return err
+		}
+		pl.lead = lead.New(lead.Config{
+			Name:     "Lead",
+			Identity: scripted.Identity(),
+			Model:    scripted,
+			Progress: func(p agent.Progress) { log.printf("%s\n", p.String()) },
+		})
+	}
 	report, results := pl.run(ctx, p, reviewers)
 	w, err := writeOutputs(*out, report, results, render.Options{})
 	if err != nil {

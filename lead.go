@@ -27,6 +27,6 @@ func newLead(f modelFactory, p plan, log io.Writer) (review.Lead, error) {
 			usd, _ := llm.Cost(id.Model, t, prices)
 			return usd
 		},
-		Progress: func(p agent.Progress) { fmt.Fprintf(log, "[%s] %s\n", p.Reviewer, p.String()) },
+		Progress: func(p agent.Progress) { fmt.Fprintln(log, p.String()) },
 	}), nil
 }

@@ -127,12 +127,12 @@ func (p *pipeline) reviewOne(ctx context.Context, pr *review.PR, r reviewer, log
 		Instructions: p.instructions,
 		Progress: func(ev agent.Progress) {
 			if !p.grouped {
-				p.log.printf("[%s] %s\n", r.name, ev.String())
+				p.log.printf("%s\n", ev.String())
 				return
 			}
 			log.WriteString(ev.String() + "\n")
 			if ev.Event == agent.EventTurn || ev.Event == agent.EventDone || ev.Event == agent.EventForce {
-				p.log.printf("[%s] %s\n", r.name, ev.String())
+				p.log.printf("%s\n", ev.String())
 			}
 		},
 	})

@@ -69,14 +69,38 @@ func TestDemoRunsThePipelineOffline(t *testing.T) {
 			t.Errorf("reviewer %s is not labelled as scripted: %q", s.Name, s.Label)
 		}
 	}
-	if r.Verdict.Decision == "" || r.Verdict.Reason == "" {
-		t.Errorf("verdict = %+v", r.Verdict)
+	if r.Verdict.Decision != review.Rework || r.Verdict.DecidedBy != review.DecidedByLead || r.Verdict.Reason == "" {
+		t.Errorf("verdict = %+v, want rework by the scripted lead", r.Verdict)
+	}
+	if len(r.Rejected) != 1 || r.Rejected[0].Reason == "" || r.Lead == nil || r.Lead.Status != review.StatusOK {
+		t.Errorf("rejected %+v, lead %+v: want the scripted lead's one rejection", r.Rejected, r.Lead)
+	}
+	falsePositives := 0
+	for _, s := range r.Reviewers {
+		falsePositives += s.FalsePositives
+		if s.Retro == "" {
+			t.Errorf("%s has no retro", s.Name)
+		}
+	}
+	if falsePositives != 1 {
+		t.Errorf("%d false positives, want the rejected finding's one", falsePositives)
 	}
 	if !strings.Contains(stdout, "Verdict: ") || !strings.Contains(stdout, filepath.Join(out, "report.md")) {
 		t.Errorf("stdout lacks the verdict or the paths:\n%s", stdout)
 	}
 	if !strings.Contains(stderr, "scripted") {
 		t.Errorf("stderr does not say the sessions are scripted:\n%s", stderr)
+	}
+}
+
+func TestDemoWithoutTheLeadLetsTheRulesDecide(t *testing.T) {
+	out := t.TempDir()
+	if _, stderr, err := runCLI(t, nil, "demo", "--fast", "--no-lead", "--out-dir", out); err != nil {
+		t.Fatalf("demo: %v\n%s", err, stderr)
+	}
+	r := readReport(t, out)
+	if r.Verdict.DecidedBy != review.DecidedByRules || r.Lead != nil || len(r.Rejected) != 0 {
+		t.Errorf("verdict %+v, lead %+v, %d rejected: want the rules and no lead", r.Verdict, r.Lead, len(r.Rejected))
 	}
 }
 

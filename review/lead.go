@@ -33,7 +33,7 @@ func applyLead(ctx context.Context, in Input, findings []Finding) (kept, rejecte
 			rejected = append(rejected, f)
 		case j.PreExisting:
 			concerns = append(concerns, Concern{
-				Text:      fmt.Sprintf("Pre-existing: %s (%s:%d-%d). %s", f.Title, f.File, f.StartLine, f.EndLine, strings.TrimSpace(j.Reason)),
+				Text:      fmt.Sprintf("Pre-existing: %s (%s). %s", f.Title, place(f), strings.TrimSpace(j.Reason)),
 				Scope:     ScopeFuture,
 				Reviewers: f.Reviewers,
 			})
@@ -95,4 +95,12 @@ func validDecision(d Decision) bool {
 		return true
 	}
 	return false
+}
+
+// place is a finding's file and lines: "a.go:3" or "a.go:3-9".
+func place(f Finding) string {
+	if f.EndLine > f.StartLine {
+		return fmt.Sprintf("%s:%d-%d", f.File, f.StartLine, f.EndLine)
+	}
+	return fmt.Sprintf("%s:%d", f.File, f.StartLine)
 }
