@@ -98,9 +98,9 @@ func (p *pipeline) run(ctx context.Context, pr *review.PR, reviewers []reviewer)
 		CheckPatch: func(ctx context.Context, patch string) error {
 			return repo.CheckPatch(ctx, pr.HeadSHA, patch)
 		},
-		Lead:        p.lead,
-		Started:     started,
-		GeneratedAt: p.now(),
+		Lead:    p.lead,
+		Started: started,
+		Now:     p.now,
 	})
 	return report, results
 }

@@ -65,6 +65,9 @@ type Input struct {
 	Lead        Lead
 	GeneratedAt time.Time
 	Started     time.Time
+	// Now, when set, is read once the lead is done and replaces
+	// GeneratedAt, so the wall-clock time covers the lead's work too.
+	Now func() time.Time
 }
 
 // maxExcerptLines bounds an excerpt; the rest is elided.
@@ -166,8 +169,11 @@ func Consolidate(ctx context.Context, in Input) *Report {
 		stats := in.Lead.Stats()
 		r.Lead = &stats
 	}
+	if in.Now != nil {
+		r.GeneratedAt = in.Now().UTC()
+	}
 	if !in.Started.IsZero() {
-		r.WallClockMS = in.GeneratedAt.Sub(in.Started).Milliseconds()
+		r.WallClockMS = r.GeneratedAt.Sub(in.Started).Milliseconds()
 	}
 	return r
 }

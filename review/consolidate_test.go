@@ -502,3 +502,24 @@ func TestConsolidationReadsEachFileOnceAndBoundsModelText(t *testing.T) {
 		t.Errorf("a %d-byte patch was kept", len(f.Patch))
 	}
 }
+
+// slowLead takes a while to verify, on a fake clock.
+type slowLead struct {
+	fakeLead
+	clock *time.Time
+}
+
+func (l slowLead) Verify(ctx context.Context, pr *PR, fs []Finding) ([]Judgement, error) {
+	*l.clock = l.clock.Add(90 * time.Second)
+	return leadKeeping{}.Verify(ctx, pr, fs)
+}
+
+func TestWallClockIncludesTheLead(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := start.Add(10 * time.Second)
+	lead := slowLead{fakeLead{synth: &Synthesis{}}, &clock}
+	r := consolidate(t, Input{Runs: []Run{run("Alpha", getRace)}, Lead: lead, Started: start, Now: func() time.Time { return clock }})
+	if r.WallClockMS != 100_000 || !r.GeneratedAt.Equal(clock) {
+		t.Errorf("wall clock %d ms, generated at %s: want 100 s, after the lead", r.WallClockMS, r.GeneratedAt)
+	}
+}
