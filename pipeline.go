@@ -91,6 +91,10 @@ func (p *pipeline) run(ctx context.Context, pr *review.PR, reviewers []reviewer)
 			review.Duration(res.Run.Duration.Milliseconds()), res.Run.Turns, totalCalls(res.Run.ToolCalls), errSuffix(res.Run.Error))
 	}
 	repo := git.Repo{Dir: pr.Dir}
+	if p.grouped && p.lead != nil {
+		p.log.printf("::group::Lead: verify the findings and write the summary\n")
+		defer p.log.printf("::endgroup::\n")
+	}
 	report := review.Consolidate(ctx, review.Input{
 		PR:   pr,
 		Runs: runs,
