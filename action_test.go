@@ -490,3 +490,18 @@ func TestSlashCommandNeedsWriteAccess(t *testing.T) {
 		}
 	}
 }
+
+func TestPullRequestTargetReviewsForkPullRequests(t *testing.T) {
+	a := newActionEnv(t, "pull_request_target", "pull_request.opened.fork.json", map[string]string{"GITHUB_REPOSITORY": "zhouzhuojie/gha-ci-playground"})
+	a.gh.pull["number"] = 31
+	stdout, stderr, err := runCLI(t, a.env)
+	if err != nil {
+		t.Fatalf("pull_request_target: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if len(a.gh.comments) != 1 || a.gh.comments[0]["issue"] != "31" {
+		t.Errorf("comments = %v, want one on the fork's PR #31", a.gh.comments)
+	}
+	if strings.Contains(stdout, "::warning::") && strings.Contains(stdout, "fork") {
+		t.Errorf("pull_request_target was treated as an unreviewable fork run:\n%s", stdout)
+	}
+}
