@@ -286,15 +286,17 @@ func BenchmarkLargePR(b *testing.B) {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
+				head := git.NewBatchTree(ctx, repo, p.HeadSHA)
 				report := review.Consolidate(ctx, review.Input{
 					PR:   p,
 					Runs: largeRuns(largeFindings),
-					Head: git.Tree{Repo: repo, Rev: p.HeadSHA, Ctx: ctx},
+					Head: head,
 					CheckPatch: func(ctx context.Context, patch string) error {
 						return repo.CheckPatch(ctx, p.HeadSHA, patch)
 					},
 					Started: time.Unix(1700000000, 0), GeneratedAt: time.Unix(1700000060, 0),
 				})
+				head.Close()
 				t2 := time.Now()
 				o := render.Options{RepoURL: "https://github.com/acme/large"}
 				out := len(render.Markdown(report, o)) + len(render.Comment(report, o))

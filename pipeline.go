@@ -95,10 +95,12 @@ func (p *pipeline) run(ctx context.Context, pr *review.PR, reviewers []reviewer)
 		p.log.printf("::group::Lead: verify the findings and write the summary\n")
 		defer p.log.printf("::endgroup::\n")
 	}
+	head := git.NewBatchTree(ctx, repo, pr.HeadSHA)
+	defer head.Close()
 	report := review.Consolidate(ctx, review.Input{
 		PR:   pr,
 		Runs: runs,
-		Head: git.Tree{Repo: repo, Rev: pr.HeadSHA, Ctx: ctx},
+		Head: head,
 		CheckPatch: func(ctx context.Context, patch string) error {
 			return repo.CheckPatch(ctx, pr.HeadSHA, patch)
 		},

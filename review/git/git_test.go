@@ -85,3 +85,52 @@ func TestRunReportsGitsError(t *testing.T) {
 		t.Errorf("err = %#v, want *Error with exit code 128", err)
 	}
 }
+
+func TestBatchTreeReadsLikeTree(t *testing.T) {
+	r, sha := newRepo(t)
+	ctx := context.Background()
+	if err := os.MkdirAll(filepath.Join(r.Dir, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Dir, "dir", "b.txt"), []byte("bee\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.Dir, "empty"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, "add", "."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, "commit", "-q", "-m", "second"); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := r.Output(ctx, "rev-parse", "HEAD")
+	b := NewBatchTree(ctx, r, head)
+	defer b.Close()
+	for path, want := range map[string]string{"a.txt": "one\ntwo\nthree\n", "dir/b.txt": "bee\n", "./dir/../a.txt": "one\ntwo\nthree\n", "empty": ""} {
+		got, err := b.ReadFile(path)
+		if err != nil || string(got) != want {
+			t.Errorf("ReadFile(%q) = %q, %v; want %q", path, got, err, want)
+		}
+	}
+	for _, path := range []string{"missing.txt", "dir", "../x", "/etc/passwd", ".git/config", "a\n.txt"} {
+		if _, err := b.ReadFile(path); err == nil {
+			t.Errorf("ReadFile(%q) succeeded, want an error", path)
+		}
+	}
+	// A read after errors still works: the process is unharmed by them.
+	if got, err := b.ReadFile("a.txt"); err != nil || len(got) == 0 {
+		t.Errorf("read after errors: %q, %v", got, err)
+	}
+	first := NewBatchTree(ctx, r, sha)
+	defer first.Close()
+	if got, err := first.ReadFile("dir/b.txt"); err == nil {
+		t.Errorf("dir/b.txt at the first commit = %q, want missing", got)
+	}
+	if err := b.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := b.ReadFile("a.txt"); err == nil {
+		t.Error("a read after Close succeeded")
+	}
+}

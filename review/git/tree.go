@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -21,9 +20,9 @@ type Tree struct {
 // ReadFile returns the file at path in the commit. Paths are relative to the
 // repository root; "..", absolute paths and .git are refused.
 func (t Tree) ReadFile(path string) ([]byte, error) {
-	clean := filepath.ToSlash(filepath.Clean(path))
-	if filepath.IsAbs(path) || clean == ".." || strings.HasPrefix(clean, "../") || clean == ".git" || strings.HasPrefix(clean, ".git/") {
-		return nil, fmt.Errorf("read %s: outside the repository", path)
+	clean, err := treePath(path)
+	if err != nil {
+		return nil, err
 	}
 	ctx := t.Ctx
 	if ctx == nil {
