@@ -1,27 +1,19 @@
 // Command deep-review reviews a pull request with several LLM reviewers in
 // parallel and publishes one verified report. It runs as a GitHub Action
-// (a container whose entrypoint is this binary) and from a terminal.
+// (a container whose entrypoint is this binary) and from a terminal; all of
+// it lives in review/cli and the packages it calls.
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
+
+	"github.com/deepreview/deep-review/review/cli"
 )
 
+// version is set at release build time with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
 func main() {
-	err := run(context.Background(), os.Args, os.Getenv, os.Stdout, os.Stderr)
-	if err == nil {
-		return
-	}
-	var exit exitError
-	if errors.As(err, &exit) {
-		if exit.msg != "" {
-			fmt.Fprintln(os.Stderr, "deep-review:", exit.msg)
-		}
-		os.Exit(exit.code)
-	}
-	fmt.Fprintln(os.Stderr, "deep-review:", err)
-	os.Exit(1)
+	os.Exit(cli.Main(context.Background(), version, os.Args, os.Getenv, os.Stdout, os.Stderr))
 }

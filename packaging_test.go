@@ -394,12 +394,12 @@ func pkgGoSources(t *testing.T, paths ...string) []string {
 }
 
 func TestPackagingOutputsMatchActionYML(t *testing.T) {
-	set, errs := pkgSetOutputs(pkgGoSources(t, "review/publish", "cmd_action.go"))
+	set, errs := pkgSetOutputs(pkgGoSources(t, "review/publish", "review/cli"))
 	for _, err := range errs {
 		t.Error(err)
 	}
 	if len(set) == 0 {
-		t.Fatal("found no SetOutput call in review/publish or cmd_action.go")
+		t.Fatal("found no SetOutput call in review/publish or review/cli")
 	}
 	a := pkgReadAction(t, "action.yml")
 	for name, where := range set {
@@ -413,7 +413,7 @@ func TestPackagingOutputsMatchActionYML(t *testing.T) {
 	}
 	for name := range a.Outputs {
 		if _, ok := set[name]; !ok {
-			t.Errorf("action.yml declares output %q, which no SetOutput call in review/publish or cmd_action.go sets: set it or drop it", name)
+			t.Errorf("action.yml declares output %q, which no SetOutput call in review/publish or review/cli sets: set it or drop it", name)
 		}
 	}
 	t.Logf("%d outputs set by the code, %d declared in action.yml", len(set), len(a.Outputs))

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/deepreview/deep-review/demo"
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/agent"
+	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/llm/anthropic"
 	"github.com/deepreview/deep-review/review/pr"

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deepreview/deep-review/demo"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm/anthropic"
 )
@@ -347,7 +347,7 @@ func le2eReview(t *testing.T, fake *le2eLead) (review.Report, string, string) {
 	}
 	var specs []string
 	for _, name := range []string{"alpha", "bravo", "charlie"} {
-		p, err := filepath.Abs(filepath.Join("demo", "testdata", "sessions", name+".json"))
+		p, err := filepath.Abs(filepath.Join("..", "demo", "testdata", "sessions", name+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/deepreview/deep-review/config"
 	"github.com/deepreview/deep-review/render"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/pr"
 )

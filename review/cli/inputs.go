@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"flag"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deepreview/deep-review/config"
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 )
 

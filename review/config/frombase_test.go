@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deepreview/deep-review/config"
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/git"
 )
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/base64"
@@ -14,9 +14,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/deepreview/deep-review/demo"
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/agent"
+	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
@@ -254,7 +254,7 @@ func newDrillRun(t *testing.T, claudeFault, gptFault func(request, served int) *
 	}}
 	d.claude = newDrillProvider(t, "anthropic", d.scripts["Claude"].turns, claudeFault)
 	d.gpt = newDrillProvider(t, "openai", d.scripts["GPT"].turns, gptFault)
-	sessions, err := filepath.Abs("demo/testdata/sessions")
+	sessions, err := filepath.Abs("../demo/testdata/sessions")
 	if err != nil {
 		t.Fatal(err)
 	}

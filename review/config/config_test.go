@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deepreview/deep-review/config"
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 )
 

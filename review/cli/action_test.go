@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/deepreview/deep-review/demo"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/git"
 )
 
@@ -187,7 +187,7 @@ func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string
 		}
 	}
 	eventPath, _ := filepath.Abs(filepath.Join("testdata/github", eventFile))
-	sessions, _ := filepath.Abs("demo/testdata/sessions")
+	sessions, _ := filepath.Abs("../demo/testdata/sessions")
 	a.env = map[string]string{
 		"GITHUB_ACTIONS":         "true",
 		"GITHUB_EVENT_NAME":      event,

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"flag"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/deepreview/deep-review/config"
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
@@ -30,7 +30,7 @@ type actionYAML struct {
 
 func readActionYAML(t *testing.T) actionYAML {
 	t.Helper()
-	data, err := os.ReadFile("action.yml")
+	data, err := os.ReadFile("../../action.yml")
 	if err != nil {
 		t.Fatal(err)
 	}

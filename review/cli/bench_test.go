@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deepreview/deep-review/demo"
 	"github.com/deepreview/deep-review/render"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/git"
 	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm"

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deepreview/deep-review/demo"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/demo"
 )
 
 // TestFourLiveProvidersRideOutFaults is the "done when" of issue 3: a local

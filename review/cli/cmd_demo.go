@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/deepreview/deep-review/demo"
 	"github.com/deepreview/deep-review/render"
 	"github.com/deepreview/deep-review/review/agent"
+	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/pr"

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deepreview/deep-review/demo"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/demo"
 )
 
 // runCLI drives run with args and an environment, returning what it printed.
@@ -18,7 +18,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (string, string
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	getenv := func(k string) string { return env[k] }
-	err := run(context.Background(), append([]string{"deep-review"}, args...), getenv, &stdout, &stderr)
+	err := run(context.Background(), "dev", append([]string{"deep-review"}, args...), getenv, &stdout, &stderr)
 	return stdout.String(), stderr.String(), err
 }
 
@@ -110,7 +110,7 @@ func TestLocalReviewWithARecordedSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	session := filepath.Join(t.TempDir(), "bravo.json")
-	data, err := os.ReadFile("demo/testdata/sessions/bravo.json")
+	data, err := os.ReadFile("../demo/testdata/sessions/bravo.json")
 	if err != nil {
 		t.Fatal(err)
 	}

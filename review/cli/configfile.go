@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/deepreview/deep-review/config"
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/git"
 	"github.com/deepreview/deep-review/review/pr"
 )

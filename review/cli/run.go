@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -12,9 +12,6 @@ import (
 	"strings"
 	"syscall"
 )
-
-// version is set at release build time with -ldflags "-X main.version=v1.2.3".
-var version = "dev"
 
 // exitError ends the program with a code other than 1, or with 1 and no
 // further message when the reason was already reported.
@@ -37,10 +34,29 @@ Run 'deep-review COMMAND --help' for a command's flags. Under GitHub Actions
 (GITHUB_ACTIONS=true) and with no command, it runs as the action.
 `
 
-// run is the whole program: main only calls it. Everything it reads from
+// Main is the whole program: main calls it with the release version and
+// the process's arguments, environment and output, and exits with the code
+// it returns. An error is printed to stderr after "deep-review:".
+func Main(ctx context.Context, version string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	err := run(ctx, version, args, getenv, stdout, stderr)
+	if err == nil {
+		return 0
+	}
+	var exit exitError
+	if errors.As(err, &exit) {
+		if exit.msg != "" {
+			fmt.Fprintln(stderr, "deep-review:", exit.msg)
+		}
+		return exit.code
+	}
+	fmt.Fprintln(stderr, "deep-review:", err)
+	return 1
+}
+
+// run is the whole program: Main only calls it. Everything it reads from
 // the process comes through its arguments, so tests drive it with a map for
 // getenv and buffers for output.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, version string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd := ""
@@ -59,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "action":
 		return runAction(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "deep-review", buildVersion())
+		fmt.Fprintln(stdout, "deep-review", buildVersion(version))
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -75,9 +91,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return exitError{code: 2, msg: fmt.Sprintf("unknown command %q", cmd)}
 }
 
-// buildVersion is the release version, or the module version and VCS
+// buildVersion is the release version (version, unless it is "dev"), or the module version and VCS
 // revision a plain go build recorded.
-func buildVersion() string {
+func buildVersion(version string) string {
 	if version != "dev" {
 		return version
 	}
