@@ -19,6 +19,7 @@ import (
 
 	"github.com/deepreview/deep-review/render"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/pr"
 	"github.com/deepreview/deep-review/review/publish"
@@ -44,7 +45,7 @@ type action struct {
 	// values are the raw inputs: each PR reads them again with the config
 	// file from its own base.
 	values   inputValues
-	settings settings
+	settings config.Settings
 	client   *github.Client
 	owner    string
 	repo     string
@@ -67,7 +68,7 @@ func runAction(ctx context.Context, args []string, getenv func(string) string, s
 		gha.Errorf("deep-review: input %v", err)
 		return exitError{code: 1}
 	}
-	for _, secret := range s.secrets() {
+	for _, secret := range s.Secrets() {
 		gha.AddMask(secret)
 	}
 	a := &action{gha: gha, getenv: getenv, values: values, settings: s, stdout: stdout, stderr: stderr}
@@ -105,7 +106,7 @@ func runAction(ctx context.Context, args []string, getenv func(string) string, s
 		res, err := a.reviewPR(ctx, n, s.OutDir, s.Summary)
 		if err != nil {
 			gha.Errorf("deep-review: PR #%d: %v", n, err)
-			a.summaryNote(fmt.Sprintf("## deep-review could not review #%d\n\n%s\n", n, render.Sanitize(err.Error(), render.Options{Secrets: s.secrets()})))
+			a.summaryNote(fmt.Sprintf("## deep-review could not review #%d\n\n%s\n", n, render.Sanitize(err.Error(), render.Options{Secrets: s.Secrets()})))
 			code = 1
 			continue
 		}
@@ -218,7 +219,7 @@ func (a *action) reviewPR(ctx context.Context, number int, outDir string, summar
 	if err != nil {
 		return publish.Result{}, err
 	}
-	for _, secret := range s.secrets() {
+	for _, secret := range s.Secrets() {
 		a.gha.AddMask(secret)
 	}
 	plans, err := reviewerPlans(s)
@@ -248,7 +249,7 @@ func (a *action) reviewPR(ctx context.Context, number int, outDir string, summar
 		now: time.Now, log: &syncWriter{w: a.stdout}, grouped: true,
 	}
 	report, results := pl.run(ctx, p, reviewers)
-	opts := render.Options{Secrets: s.secrets(), RepoURL: repoURL(a.getenv, p.Repo)}
+	opts := render.Options{Secrets: s.Secrets(), RepoURL: repoURL(a.getenv, p.Repo)}
 	w, err := writeOutputs(outDir, report, results, opts)
 	if err != nil {
 		return publish.Result{}, err
@@ -295,7 +296,7 @@ func (a *action) scheduled(ctx context.Context) error {
 		switch {
 		case err != nil:
 			a.gha.Errorf("deep-review: PR #%d: %v", n, err)
-			lines = append(lines, fmt.Sprintf("- #%d: not reviewed: %s", n, render.Sanitize(err.Error(), render.Options{Secrets: a.settings.secrets()})))
+			lines = append(lines, fmt.Sprintf("- #%d: not reviewed: %s", n, render.Sanitize(err.Error(), render.Options{Secrets: a.settings.Secrets()})))
 			code = 1
 		default:
 			line := fmt.Sprintf("- #%d: reviewed", n)
@@ -358,7 +359,7 @@ func joinNumbers(ns []int) string {
 // buildLead makes the lead the lead input names: none, auto (the first
 // reviewer's model, fresh) or a spec. Replayed reviewers have no live model
 // to lead with, so auto means none for them.
-func buildLead(s settings, f modelFactory, plans []plan, log io.Writer) (review.Lead, error) {
+func buildLead(s config.Settings, f modelFactory, plans []plan, log io.Writer) (review.Lead, error) {
 	spec := strings.TrimSpace(s.Lead)
 	switch spec {
 	case "", "none":

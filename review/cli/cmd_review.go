@@ -115,7 +115,7 @@ func runReviewCommand(ctx context.Context, args []string, getenv func(string) st
 		now: time.Now, log: &syncWriter{w: stderr},
 	}
 	report, results := pl.run(ctx, p, reviewers)
-	opts := render.Options{Secrets: s.secrets(), RepoURL: repoURL(getenv, p.Repo)}
+	opts := render.Options{Secrets: s.Secrets(), RepoURL: repoURL(getenv, p.Repo)}
 	w, err := writeOutputs(s.OutDir, report, results, opts)
 	if err != nil {
 		return err

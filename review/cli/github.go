@@ -13,6 +13,7 @@ import (
 
 	"github.com/deepreview/deep-review/render"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/pr"
 	"github.com/deepreview/deep-review/review/publish"
 )
@@ -28,7 +29,7 @@ func splitRepo(repo string) (string, string, error) {
 
 // gatherGitHub reads a pull request through the API, with the diff from the
 // checkout in dir when it holds the commits.
-func gatherGitHub(ctx context.Context, s settings, f reviewFlags, filters pr.Filters, getenv func(string) string, log io.Writer) (*review.PR, func(), error) {
+func gatherGitHub(ctx context.Context, s config.Settings, f reviewFlags, filters pr.Filters, getenv func(string) string, log io.Writer) (*review.PR, func(), error) {
 	owner, name, err := splitRepo(f.repo)
 	if err != nil {
 		return nil, nil, exitError{code: 2, msg: "--repo: " + err.Error()}
@@ -81,7 +82,7 @@ func isGitCheckout(dir string) bool {
 // publishFromTerminal posts or updates the sticky comment for a review run
 // from a terminal (review --publish). Outside Actions there is no job
 // summary, annotation or artifact; the report stays in the out dir.
-func publishFromTerminal(ctx context.Context, s settings, r *review.Report, w written, o render.Options, getenv func(string) string, stdout, stderr io.Writer) error {
+func publishFromTerminal(ctx context.Context, s config.Settings, r *review.Report, w written, o render.Options, getenv func(string) string, stdout, stderr io.Writer) error {
 	if r.PR.Number == 0 {
 		return exitError{code: 2, msg: "--publish needs a pull request (--repo and --pr)"}
 	}

@@ -2,99 +2,14 @@ package cli
 
 import (
 	"flag"
-	"os"
-	"sort"
 	"strings"
 	"testing"
-
-	"github.com/goccy/go-yaml"
 
 	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
-// actionYAML is the part of action.yml these tests read.
-type actionYAML struct {
-	Inputs map[string]struct {
-		Description string  `yaml:"description"`
-		Default     *string `yaml:"default"`
-	} `yaml:"inputs"`
-	Outputs map[string]struct {
-		Description string `yaml:"description"`
-	} `yaml:"outputs"`
-	Runs struct {
-		Using string `yaml:"using"`
-		Image string `yaml:"image"`
-	} `yaml:"runs"`
-}
-
-func readActionYAML(t *testing.T) actionYAML {
-	t.Helper()
-	data, err := os.ReadFile("../../action.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a actionYAML
-	if err := yaml.Unmarshal(data, &a); err != nil {
-		t.Fatalf("action.yml: %v", err)
-	}
-	return a
-}
-
-func TestActionYAMLListsEveryInputWithItsDefault(t *testing.T) {
-	a := readActionYAML(t)
-	var inTable []string
-	for _, in := range inputs {
-		inTable = append(inTable, in.name)
-		got, ok := a.Inputs[in.name]
-		if !ok {
-			t.Errorf("action.yml lacks input %q", in.name)
-			continue
-		}
-		if strings.TrimSpace(got.Description) == "" {
-			t.Errorf("input %q has no description", in.name)
-		}
-		want := in.def
-		if in.file {
-			// The runner passes a default as if the user had given it,
-			// which would hide the config file's value.
-			want = ""
-		}
-		if in.name == "github-token" {
-			want = "${{ github.token }}"
-		}
-		def := ""
-		if got.Default != nil {
-			def = *got.Default
-		}
-		if def != want {
-			t.Errorf("input %q: action.yml default %q, flag default %q", in.name, def, want)
-		}
-	}
-	var inYAML []string
-	for name := range a.Inputs {
-		inYAML = append(inYAML, name)
-	}
-	sort.Strings(inTable)
-	sort.Strings(inYAML)
-	if strings.Join(inTable, ",") != strings.Join(inYAML, ",") {
-		t.Errorf("inputs differ:\n table %v\n yaml  %v", inTable, inYAML)
-	}
-	if a.Runs.Using != "docker" || a.Runs.Image == "" {
-		t.Errorf("runs = %+v, want a docker action", a.Runs)
-	}
-}
-
-func TestActionYAMLListsTheDesignsOutputs(t *testing.T) {
-	a := readActionYAML(t)
-	for _, name := range []string{"verdict", "critical", "important", "suggestions", "round", "report-json", "report-markdown", "comment-url", "artifact-url", "tokens", "cost-usd", "pull-requests"} {
-		if o, ok := a.Outputs[name]; !ok || o.Description == "" {
-			t.Errorf("output %q missing or undescribed", name)
-		}
-	}
-}
-
-func parseWith(t *testing.T, args []string, env map[string]string) (settings, error) {
+func parseWith(t *testing.T, args []string, env map[string]string) (config.Settings, error) {
 	t.Helper()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	v := registerInputs(fs)
@@ -128,7 +43,7 @@ func TestInputsComeFromFlagsThenActionEnvThenProviderEnv(t *testing.T) {
 	if s.Keys["anthropic"] != "sk-ant-input" || s.Keys["openai"] != "sk-env" {
 		t.Errorf("keys = %v: an input wins over the environment, which fills in", s.Keys)
 	}
-	if got := s.secrets(); len(got) != 2 {
+	if got := s.Secrets(); len(got) != 2 {
 		t.Errorf("secrets = %d values, want 2", len(got))
 	}
 }
@@ -181,7 +96,7 @@ func TestTheConfigFileFillsWhatNoInputGives(t *testing.T) {
 		t.Errorf("price override lost: %+v", p)
 	}
 	found := false
-	for _, sec := range s.secrets() {
+	for _, sec := range s.Secrets() {
 		found = found || sec == "local-secret-key"
 	}
 	if !found {

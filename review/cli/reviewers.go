@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
@@ -37,7 +38,7 @@ type plan struct {
 
 // reviewerPlans lists the reviewers: the reviewers input, else the config
 // file's, else one default per provider whose key is set.
-func reviewerPlans(s settings) ([]plan, error) {
+func reviewerPlans(s config.Settings) ([]plan, error) {
 	if strings.TrimSpace(s.Reviewers) == "" && len(s.FileReviewers) > 0 {
 		plans := make([]plan, 0, len(s.FileReviewers))
 		for _, r := range s.FileReviewers {
@@ -75,7 +76,7 @@ func reviewerPlans(s settings) ([]plan, error) {
 
 // modelFactory makes models for specs from the settings' keys and base URLs.
 type modelFactory struct {
-	settings settings
+	settings config.Settings
 	http     *http.Client
 	// record, when set, is a folder where every reviewer's turns are
 	// recorded for replay.
@@ -103,12 +104,12 @@ func (f modelFactory) model(p plan, name string) (llm.Model, llm.Identity, error
 		r := llm.NewReplay(s)
 		m, id = r, r.Identity()
 	} else {
-		key := first(p.key, f.settings.Keys[spec.Provider])
+		key := f.settings.Key(spec.Provider, p.key)
 		if key == "" && spec.Provider != llm.ProviderOpenAICompatible {
 			return nil, id, fmt.Errorf("reviewer %s: no API key; set %s", spec, keyInputs[spec.Provider])
 		}
 		var err error
-		m, err = f.live(spec, key, first(p.baseURL, f.settings.BaseURLs[spec.Provider]), p.api)
+		m, err = f.live(spec, key, f.settings.BaseURL(spec.Provider, p.baseURL), p.api)
 		if err != nil {
 			return nil, id, fmt.Errorf("reviewer %s: %w", spec, err)
 		}

@@ -1,67 +1,66 @@
-package cli
+package config
 
 import (
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
-// input is one setting that is both an action input (INPUT_<NAME> under
-// Actions) and a command-line flag of the same name. The table below is the
-// single list of them; action.yml is tested against it.
-type input struct {
-	name string
-	// def is the flag's default; action.yml may show an expression instead
-	// (github-token's ${{ github.token }}).
-	def  string
-	desc string
-	// secret inputs are masked in the log as soon as they are read.
-	secret bool
-	// file inputs may also be set in the config file, which applies when
+// Input is one setting that is both an action input (INPUT_<NAME> under
+// Actions) and a command-line flag of the same name. Inputs is the single
+// list of them; action.yml is tested against it.
+type Input struct {
+	Name string
+	// Default is the flag's default; action.yml may show an expression
+	// instead (github-token's ${{ github.token }}).
+	Default     string
+	Description string
+	// Secret inputs are masked in the log as soon as they are read.
+	Secret bool
+	// File inputs may also be set in the config file, which applies when
 	// the input is not given; their default applies only after the file.
 	// action.yml shows no default for them, so the runner does not pass
 	// one that would hide the file's.
-	file bool
+	File bool
 }
 
-var inputs = []input{
-	{name: "github-token", desc: "Token for the GitHub API: reads the PR, writes the sticky comment. Defaults to the workflow's token; falls back to GITHUB_TOKEN.", secret: true},
-	{name: "pr-number", desc: "Pull request to review when the event does not name one (workflow_dispatch, the command line)."},
-	{name: "reviewers", file: true, desc: "Reviewers, one per line or comma-separated: provider:model[@effort], provider one of anthropic, openai, openai-compatible, gemini; effort low, medium, high or xhigh. Default: one per provider whose API key is set."},
-	{name: "lead", file: true, def: "auto", desc: "The model that verifies merged findings and writes the summary: a reviewer spec, auto (the first reviewer's model) or none (deterministic rules decide)."},
-	{name: "anthropic-api-key", desc: "Anthropic API key (or ANTHROPIC_API_KEY).", secret: true},
-	{name: "openai-api-key", desc: "OpenAI API key (or OPENAI_API_KEY).", secret: true},
-	{name: "gemini-api-key", desc: "Gemini API key (or GEMINI_API_KEY / GOOGLE_API_KEY).", secret: true},
-	{name: "openai-compatible-api-key", desc: "Key for the OpenAI-compatible endpoint (or OPENAI_COMPATIBLE_API_KEY).", secret: true},
-	{name: "anthropic-base-url", desc: "Anthropic API base URL (or ANTHROPIC_BASE_URL)."},
-	{name: "openai-base-url", desc: "OpenAI API base URL (or OPENAI_BASE_URL)."},
-	{name: "openai-compatible-base-url", desc: "Base URL of the OpenAI-compatible Chat Completions endpoint, e.g. http://localhost:11434/v1 (or OPENAI_COMPATIBLE_BASE_URL)."},
-	{name: "gemini-base-url", desc: "Gemini API base URL (or GOOGLE_GEMINI_BASE_URL)."},
-	{name: "config", def: ".github/deep-review.yml", desc: "Config file, read from the base branch."},
-	{name: "instructions", file: true, desc: "Extra review instructions for every reviewer."},
-	{name: "include", file: true, desc: "Globs of files to review, one per line or comma-separated; default all."},
-	{name: "exclude", file: true, desc: "Globs of files to skip, in addition to vendored and generated files."},
-	{name: "fail-on", file: true, def: "never", desc: "Fail the step when findings reach this severity: never, important or critical."},
-	{name: "comment", def: "true", desc: "Post or update the sticky PR comment."},
-	{name: "summary", def: "true", desc: "Write the report to the job summary."},
-	{name: "artifact", def: "true", desc: "Upload the report folder as a workflow artifact."},
-	{name: "annotations", def: "true", desc: "Annotate the top findings on their files and lines."},
-	{name: "max-turns", file: true, def: "40", desc: "Most model turns per reviewer; the last one forces the reviewer to submit."},
-	{name: "max-tokens", file: true, def: "2000000", desc: "Most tokens (input, cached and output together) per reviewer; near the limit the reviewer is made to submit."},
-	{name: "reviewer-timeout", file: true, def: "15m", desc: "Wall-time limit per reviewer, e.g. 10m; a reviewer still running then is reported as timed out."},
-	{name: "mode", def: "review", desc: "review: review PRs. plan: only list the stale open PRs as JSON in the pull-requests output, for a matrix job."},
-	{name: "max-prs", def: "10", desc: "Most PRs one scheduled run reviews in review mode."},
-	{name: "bot-login", def: "github-actions[bot]", desc: "Login whose comments carry deep-review's state; set it to your App's <slug>[bot] when the token is an App's."},
-	{name: "out-dir", def: "deep-review-out", desc: "Folder for report.md, comment.md, report.html, report.json, report.sarif and raw/."},
+// Inputs lists every input in action.yml's order. Callers must not modify it.
+var Inputs = []Input{
+	{Name: "github-token", Description: "Token for the GitHub API: reads the PR, writes the sticky comment. Defaults to the workflow's token; falls back to GITHUB_TOKEN.", Secret: true},
+	{Name: "pr-number", Description: "Pull request to review when the event does not name one (workflow_dispatch, the command line)."},
+	{Name: "reviewers", File: true, Description: "Reviewers, one per line or comma-separated: provider:model[@effort], provider one of anthropic, openai, openai-compatible, gemini; effort low, medium, high or xhigh. Default: one per provider whose API key is set."},
+	{Name: "lead", File: true, Default: "auto", Description: "The model that verifies merged findings and writes the summary: a reviewer spec, auto (the first reviewer's model) or none (deterministic rules decide)."},
+	{Name: "anthropic-api-key", Description: "Anthropic API key (or ANTHROPIC_API_KEY).", Secret: true},
+	{Name: "openai-api-key", Description: "OpenAI API key (or OPENAI_API_KEY).", Secret: true},
+	{Name: "gemini-api-key", Description: "Gemini API key (or GEMINI_API_KEY / GOOGLE_API_KEY).", Secret: true},
+	{Name: "openai-compatible-api-key", Description: "Key for the OpenAI-compatible endpoint (or OPENAI_COMPATIBLE_API_KEY).", Secret: true},
+	{Name: "anthropic-base-url", Description: "Anthropic API base URL (or ANTHROPIC_BASE_URL)."},
+	{Name: "openai-base-url", Description: "OpenAI API base URL (or OPENAI_BASE_URL)."},
+	{Name: "openai-compatible-base-url", Description: "Base URL of the OpenAI-compatible Chat Completions endpoint, e.g. http://localhost:11434/v1 (or OPENAI_COMPATIBLE_BASE_URL)."},
+	{Name: "gemini-base-url", Description: "Gemini API base URL (or GOOGLE_GEMINI_BASE_URL)."},
+	{Name: "config", Default: ".github/deep-review.yml", Description: "Config file, read from the base branch."},
+	{Name: "instructions", File: true, Description: "Extra review instructions for every reviewer."},
+	{Name: "include", File: true, Description: "Globs of files to review, one per line or comma-separated; default all."},
+	{Name: "exclude", File: true, Description: "Globs of files to skip, in addition to vendored and generated files."},
+	{Name: "fail-on", File: true, Default: "never", Description: "Fail the step when findings reach this severity: never, important or critical."},
+	{Name: "comment", Default: "true", Description: "Post or update the sticky PR comment."},
+	{Name: "summary", Default: "true", Description: "Write the report to the job summary."},
+	{Name: "artifact", Default: "true", Description: "Upload the report folder as a workflow artifact."},
+	{Name: "annotations", Default: "true", Description: "Annotate the top findings on their files and lines."},
+	{Name: "max-turns", File: true, Default: "40", Description: "Most model turns per reviewer; the last one forces the reviewer to submit."},
+	{Name: "max-tokens", File: true, Default: "2000000", Description: "Most tokens (input, cached and output together) per reviewer; near the limit the reviewer is made to submit."},
+	{Name: "reviewer-timeout", File: true, Default: "15m", Description: "Wall-time limit per reviewer, e.g. 10m; a reviewer still running then is reported as timed out."},
+	{Name: "mode", Default: "review", Description: "review: review PRs. plan: only list the stale open PRs as JSON in the pull-requests output, for a matrix job."},
+	{Name: "max-prs", Default: "10", Description: "Most PRs one scheduled run reviews in review mode."},
+	{Name: "bot-login", Default: "github-actions[bot]", Description: "Login whose comments carry deep-review's state; set it to your App's <slug>[bot] when the token is an App's."},
+	{Name: "out-dir", Default: "deep-review-out", Description: "Folder for report.md, comment.md, report.html, report.json, report.sarif and raw/."},
 }
 
-// settings are the inputs, parsed and checked.
-type settings struct {
+// Settings are the inputs, parsed and checked.
+type Settings struct {
 	GitHubToken     string
 	PRNumber        int
 	Reviewers       string
@@ -87,79 +86,37 @@ type settings struct {
 	// FileReviewers are the config file's reviewers, used when the
 	// reviewers input is empty; FileKeys holds the keys their key-env
 	// variables named, by reviewer label.
-	FileReviewers []config.Reviewer
+	FileReviewers []Reviewer
 	FileKeys      map[string]string
 	// Prices is the price table with the config file's overrides.
 	Prices map[string]llm.Price
 }
 
-// inputValues holds the raw text of every input.
-type inputValues map[string]*string
+// Values holds the raw text of every input, by name; a name that is
+// missing is an input not given.
+type Values map[string]string
 
-// registerInputs adds a string flag per input to fs.
-func registerInputs(fs *flag.FlagSet) inputValues {
-	v := inputValues{}
-	for _, in := range inputs {
-		if in.file {
-			desc := in.desc + " Also settable in the config file."
-			if in.def != "" {
-				desc += " Default " + in.def + "."
-			}
-			v[in.name] = fs.String(in.name, "", desc)
-			continue
-		}
-		v[in.name] = fs.String(in.name, in.def, in.desc)
-	}
-	// --out is the design's short alias of --out-dir.
-	fs.Var(aliasValue{v["out-dir"]}, "out", "alias of --out-dir")
-	return v
-}
-
-// aliasValue makes a second flag write the same string.
-type aliasValue struct{ p *string }
-
-func (a aliasValue) String() string {
-	if a.p == nil {
-		return ""
-	}
-	return *a.p
-}
-func (a aliasValue) Set(s string) error { *a.p = s; return nil }
-
-// fromActionEnv fills every input that Actions passed as INPUT_<NAME> and
-// that no flag set explicitly. Actions keeps the hyphens: INPUT_PR-NUMBER.
-func (v inputValues) fromActionEnv(getenv func(string) string, setByFlag map[string]bool) {
-	for _, in := range inputs {
-		if setByFlag[in.name] {
-			continue
-		}
-		if s := strings.TrimSpace(getenv("INPUT_" + strings.ToUpper(in.name))); s != "" {
-			*v[in.name] = s
-		}
-	}
-}
-
-// parse checks every input and applies the environment fallbacks for keys,
+// Settings checks every input and applies the environment fallbacks for keys,
 // base URLs and the GitHub token (an input wins over the environment). An
 // input that the config file may set takes, when not given, the file's
 // value (cfg may be nil), then its default.
-func (v inputValues) parse(getenv func(string) string, cfg *config.Config) (settings, error) {
+func (v Values) Settings(getenv func(string) string, cfg *Config) (Settings, error) {
 	fromFile := fileValues(cfg)
 	get := func(name string) string {
-		if s := strings.TrimSpace(*v[name]); s != "" {
+		if s := strings.TrimSpace(v[name]); s != "" {
 			return s
 		}
-		for _, in := range inputs {
-			if in.name == name && in.file {
+		for _, in := range Inputs {
+			if in.Name == name && in.File {
 				if s := fromFile[name]; s != "" {
 					return s
 				}
-				return in.def
+				return in.Default
 			}
 		}
 		return ""
 	}
-	s := settings{
+	s := Settings{
 		GitHubToken:  first(get("github-token"), getenv("GITHUB_TOKEN")),
 		Reviewers:    get("reviewers"),
 		Lead:         get("lead"),
@@ -242,8 +199,9 @@ func (v inputValues) parse(getenv func(string) string, cfg *config.Config) (sett
 	return s, nil
 }
 
-// secrets are the values that must never reach a log, prompt or comment.
-func (s settings) secrets() []string {
+// Secrets are the values that must never reach a log, prompt or comment:
+// the GitHub token and every API key, in that order.
+func (s Settings) Secrets() []string {
 	var out []string
 	for _, k := range []string{s.GitHubToken, s.Keys["anthropic"], s.Keys["openai"], s.Keys["gemini"], s.Keys["openai-compatible"]} {
 		if k != "" {
@@ -258,8 +216,21 @@ func (s settings) secrets() []string {
 	return out
 }
 
+// Key is the API key for provider: override when it is not blank (a config
+// file reviewer's key-env), else the provider's input or environment.
+func (s Settings) Key(provider, override string) string {
+	return first(override, s.Keys[provider])
+}
+
+// BaseURL is the API base URL for provider: override when it is not blank
+// (a config file reviewer's base-url), else the provider's input or
+// environment.
+func (s Settings) BaseURL(provider, override string) string {
+	return first(override, s.BaseURLs[provider])
+}
+
 // fileValues are the config file's settings in input form, by input name.
-func fileValues(cfg *config.Config) map[string]string {
+func fileValues(cfg *Config) map[string]string {
 	if cfg == nil {
 		return nil
 	}
