@@ -250,7 +250,7 @@ func (a *action) reviewPR(ctx context.Context, number int, outDir string, summar
 	}
 	report, results := pl.run(ctx, p, reviewers)
 	opts := render.Options{Secrets: s.Secrets(), RepoURL: repoURL(a.getenv, p.Repo)}
-	w, err := writeOutputs(outDir, report, results, opts)
+	w, err := publish.WriteOutDir(outDir, report, results, opts)
 	if err != nil {
 		return publish.Result{}, err
 	}

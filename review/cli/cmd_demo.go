@@ -14,6 +14,7 @@ import (
 	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/pr"
+	"github.com/deepreview/deep-review/review/publish"
 )
 
 // runDemo runs the whole pipeline offline: it builds the fixture repository,
@@ -68,7 +69,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		})
 	}
 	report, results := pl.run(ctx, p, reviewers)
-	w, err := writeOutputs(*out, report, results, render.Options{})
+	w, err := publish.WriteOutDir(*out, report, results, render.Options{})
 	if err != nil {
 		return err
 	}

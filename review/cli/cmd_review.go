@@ -13,6 +13,7 @@ import (
 	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/pr"
+	"github.com/deepreview/deep-review/review/publish"
 )
 
 // reviewFlags are the review command's own flags, beside one flag per
@@ -116,7 +117,7 @@ func runReviewCommand(ctx context.Context, args []string, getenv func(string) st
 	}
 	report, results := pl.run(ctx, p, reviewers)
 	opts := render.Options{Secrets: s.Secrets(), RepoURL: repoURL(getenv, p.Repo)}
-	w, err := writeOutputs(s.OutDir, report, results, opts)
+	w, err := publish.WriteOutDir(s.OutDir, report, results, opts)
 	if err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func allFailed(r *review.Report) error {
 
 // printResult tells the person at the terminal the verdict, the counts and
 // where the report is.
-func printResult(w io.Writer, r *review.Report, out written) {
+func printResult(w io.Writer, r *review.Report, out publish.Written) {
 	c := r.Counts()
 	fmt.Fprintf(w, "Verdict: %s (decided by %s): %s\n", r.Verdict.Decision.Label(), r.Verdict.DecidedBy, r.Verdict.Reason)
 	fmt.Fprintf(w, "Findings: %d critical, %d important, %d suggestions", c.Critical, c.Important, c.Suggestion)

@@ -18,6 +18,7 @@ import (
 	"github.com/deepreview/deep-review/review/agent"
 	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/llm"
+	"github.com/deepreview/deep-review/review/publish"
 )
 
 // Fault drills: whole action runs (run() under a simulated Actions runner,
@@ -336,13 +337,13 @@ func (d *drillRun) expect(t *testing.T, statuses map[string]string) {
 }
 
 // runOf is a reviewer's run record from raw/.
-func (d *drillRun) rawRecord(t *testing.T, name string) rawRecord {
+func (d *drillRun) rawRecord(t *testing.T, name string) publish.RawRecord {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(d.outDir, "raw", fileName(name)+".json"))
+	data, err := os.ReadFile(filepath.Join(d.outDir, "raw", publish.FileName(name)+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec rawRecord
+	var rec publish.RawRecord
 	if err := json.Unmarshal(data, &rec); err != nil {
 		t.Fatalf("raw record of %s: %v", name, err)
 	}

@@ -82,7 +82,7 @@ func isGitCheckout(dir string) bool {
 // publishFromTerminal posts or updates the sticky comment for a review run
 // from a terminal (review --publish). Outside Actions there is no job
 // summary, annotation or artifact; the report stays in the out dir.
-func publishFromTerminal(ctx context.Context, s config.Settings, r *review.Report, w written, o render.Options, getenv func(string) string, stdout, stderr io.Writer) error {
+func publishFromTerminal(ctx context.Context, s config.Settings, r *review.Report, w publish.Written, o render.Options, getenv func(string) string, stdout, stderr io.Writer) error {
 	if r.PR.Number == 0 {
 		return exitError{code: 2, msg: "--publish needs a pull request (--repo and --pr)"}
 	}

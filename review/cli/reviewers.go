@@ -8,6 +8,7 @@ import (
 
 	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
+	"github.com/deepreview/deep-review/review/publish"
 )
 
 // defaultModels are the reviewers used when the reviewers input is empty:
@@ -115,7 +116,7 @@ func (f modelFactory) model(p plan, name string) (llm.Model, llm.Identity, error
 		}
 	}
 	if f.record != "" {
-		m = llm.NewRecorder(m, id, filepath.Join(f.record, fileName(name)+".json"))
+		m = llm.NewRecorder(m, id, filepath.Join(f.record, publish.FileName(name)+".json"))
 	}
 	return m, id, nil
 }
