@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deepreview/deep-review/render"
@@ -46,7 +44,7 @@ type action struct {
 	// file from its own base.
 	values   inputValues
 	settings config.Settings
-	client   *github.Client
+	client   *pr.Client
 	owner    string
 	repo     string
 	stdout   io.Writer
@@ -151,18 +149,14 @@ func (a *action) trigger(ctx context.Context) (trigger, error) {
 	}
 	switch name {
 	case "pull_request", "pull_request_target":
-		var ev github.PullRequestEvent
-		if err := json.Unmarshal(payload, &ev); err != nil || ev.PullRequest == nil {
+		ev, err := pr.DecodePullRequestEvent(payload)
+		if err != nil {
 			return trigger{}, fmt.Errorf("event %s: no pull_request in %s", name, path)
 		}
-		if name == "pull_request" && pr.IsFork(ev.PullRequest) {
-			return trigger{fork: &publish.Fork{
-				Number:   ev.PullRequest.GetNumber(),
-				HeadRepo: ev.PullRequest.GetHead().GetRepo().GetFullName(),
-				BaseRepo: ev.PullRequest.GetBase().GetRepo().GetFullName(),
-			}}, nil
+		if name == "pull_request" && ev.Fork {
+			return trigger{fork: &publish.Fork{Number: ev.Number, HeadRepo: ev.HeadRepo, BaseRepo: ev.BaseRepo}}, nil
 		}
-		return trigger{numbers: []int{ev.PullRequest.GetNumber()}}, nil
+		return trigger{numbers: []int{ev.Number}}, nil
 	case "workflow_dispatch":
 		return trigger{}, fmt.Errorf("workflow_dispatch: the pr-number input is empty; add a pr-number input to the workflow and pass it with pr-number: ${{ inputs.pr-number }}")
 	case "issue_comment":
@@ -177,34 +171,33 @@ const commentCommand = "/deep-review"
 // commentTrigger accepts "/deep-review" on a pull request from a user with
 // write access; every other comment is skipped, our own included.
 func (a *action) commentTrigger(ctx context.Context, payload []byte) (trigger, error) {
-	var ev github.IssueCommentEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
+	ev, err := pr.DecodeCommentEvent(payload)
+	if err != nil {
 		return trigger{}, fmt.Errorf("event issue_comment: %w", err)
 	}
-	body := strings.TrimSpace(ev.GetComment().GetBody())
-	login := ev.GetComment().GetUser().GetLogin()
+	body := strings.TrimSpace(ev.Body)
+	login := ev.Login
 	switch {
-	case ev.GetAction() != "created":
-		return trigger{skip: "the comment was " + ev.GetAction() + ", not created"}, nil
-	case !ev.GetIssue().IsPullRequest():
+	case ev.Action != "created":
+		return trigger{skip: "the comment was " + ev.Action + ", not created"}, nil
+	case !ev.OnPullRequest:
 		return trigger{skip: "the comment is on an issue, not a pull request"}, nil
 	case body != commentCommand && !strings.HasPrefix(body, commentCommand+" ") && !strings.HasPrefix(body, commentCommand+"\n"):
 		return trigger{skip: "the comment does not start with " + commentCommand}, nil
-	case login == a.settings.BotLogin || ev.GetComment().GetUser().GetType() == "Bot":
+	case login == a.settings.BotLogin || ev.UserType == "Bot":
 		return trigger{skip: "the comment is by a bot"}, nil
 	}
 	if a.client == nil {
 		return trigger{}, fmt.Errorf("no GitHub token to check %s's permission", login)
 	}
-	perm, _, err := a.client.Repositories.GetPermissionLevel(ctx, a.owner, a.repo, login)
+	perm, err := pr.Permission(ctx, a.client, a.owner, a.repo, login)
 	if err != nil {
 		return trigger{}, fmt.Errorf("check %s's permission: %w", login, err)
 	}
-	switch perm.GetPermission() {
-	case "admin", "maintain", "write":
-		return trigger{numbers: []int{ev.GetIssue().GetNumber()}}, nil
+	if pr.CanWrite(perm) {
+		return trigger{numbers: []int{ev.Number}}, nil
 	}
-	return trigger{skip: fmt.Sprintf("%s has %s access; %s needs write access", login, perm.GetPermission(), commentCommand)}, nil
+	return trigger{skip: fmt.Sprintf("%s has %s access; %s needs write access", login, perm, commentCommand)}, nil
 }
 
 // reviewPR gathers, reviews, renders and publishes one pull request, with
@@ -322,30 +315,9 @@ func (a *action) scheduled(ctx context.Context) error {
 // stalePRs lists open, non-draft PRs whose head differs from the head our
 // sticky comment recorded, or that have no comment of ours.
 func (a *action) stalePRs(ctx context.Context) ([]int, error) {
-	opts := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
-	var stale []int
-	for {
-		prs, resp, err := a.client.PullRequests.List(ctx, a.owner, a.repo, opts)
-		if err != nil {
-			return nil, fmt.Errorf("list open pull requests: %w", err)
-		}
-		for _, p := range prs {
-			if p.GetDraft() {
-				continue
-			}
-			_, state, err := pr.FindSticky(ctx, a.client, a.owner, a.repo, p.GetNumber(), a.settings.BotLogin)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				a.gha.Warningf("deep-review: PR #%d: read the last review's state: %v; reviewing it again", p.GetNumber(), err)
-			}
-			if state == nil || state.HeadSHA != p.GetHead().GetSHA() {
-				stale = append(stale, p.GetNumber())
-			}
-		}
-		if resp.NextPage == 0 {
-			return stale, nil
-		}
-		opts.Page = resp.NextPage
-	}
+	return pr.StalePRs(ctx, a.client, a.owner, a.repo, a.settings.BotLogin, func(n int, err error) {
+		a.gha.Warningf("deep-review: PR #%d: read the last review's state: %v; reviewing it again", n, err)
+	})
 }
 
 func joinNumbers(ns []int) string {

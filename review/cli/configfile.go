@@ -3,9 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/http"
-
-	"github.com/google/go-github/v60/github"
 
 	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/git"
@@ -29,41 +26,20 @@ func localConfig(ctx context.Context, dir, base, path string) (*config.Config, e
 // remoteConfig reads the config file at the base of pull request number:
 // from the checkout in dir when it holds the base commit, else through the
 // contents API at that commit.
-func remoteConfig(ctx context.Context, client *github.Client, owner, repo string, number int, dir, path string) (*config.Config, error) {
+func remoteConfig(ctx context.Context, client *pr.Client, owner, repo string, number int, dir, path string) (*config.Config, error) {
 	if path == "" || client == nil {
 		return nil, nil
 	}
-	var p *github.PullRequest
-	err := pr.Call(ctx, fmt.Sprintf("config file: read pull request #%d", number), nil, nil, func() (resp *github.Response, err error) {
-		p, resp, err = client.PullRequests.Get(ctx, owner, repo, number)
-		return resp, err
-	})
+	base, err := pr.BaseSHA(ctx, client, owner, repo, number, "config file")
 	if err != nil {
 		return nil, err
 	}
-	base := p.GetBase().GetSHA()
 	if dir != "" && isGitCheckout(dir) && (git.Repo{Dir: dir}).HasCommit(ctx, base) {
 		return localConfig(ctx, dir, base, path)
 	}
-	var file *github.RepositoryContent
-	var resp *github.Response
-	err = pr.Call(ctx, fmt.Sprintf("config file %s at %.7s", path, base), nil, nil, func() (*github.Response, error) {
-		var err error
-		file, _, resp, err = client.Repositories.GetContents(ctx, owner, repo, path, &github.RepositoryContentGetOptions{Ref: base})
-		return resp, err
-	})
-	if resp != nil && resp.StatusCode == http.StatusNotFound {
-		return nil, nil
-	}
-	if err != nil {
+	text, found, err := pr.FileAt(ctx, client, owner, repo, path, base, "config file")
+	if err != nil || !found {
 		return nil, err
-	}
-	if file == nil {
-		return nil, fmt.Errorf("config file %s at %.7s is a directory", path, base)
-	}
-	text, err := file.GetContent()
-	if err != nil {
-		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	cfg, err := config.Parse([]byte(text), path)
 	if err != nil {
