@@ -26,8 +26,9 @@ type Written struct {
 
 // WriteOutDir renders every format into dir: each file is written whole to
 // a temporary name and renamed, so a reader never sees half a report. Raw
-// transcripts (raw/NAME.json, one per result) have every secret value
-// redacted.
+// transcripts (raw/NAME.json, one per result) go through render.Scrub, the
+// scrubber the report's code and JSON go through: configured secrets and
+// the well-known token shapes are redacted.
 func WriteOutDir(dir string, r *review.Report, results []agent.Result, o render.Options) (Written, error) {
 	w := Written{Dir: dir}
 	if err := os.MkdirAll(filepath.Join(dir, "raw"), 0o755); err != nil {
@@ -72,7 +73,7 @@ func WriteOutDir(dir string, r *review.Report, results []agent.Result, o render.
 		if err != nil {
 			return w, fmt.Errorf("encode raw output of %s: %w", res.Run.Name, err)
 		}
-		data = []byte(redact(string(data), o.Secrets))
+		data = []byte(render.Scrub(string(data), o))
 		path := filepath.Join(dir, "raw", FileName(res.Run.Name)+".json")
 		if err := writeFileAtomic(path, append(data, '\n')); err != nil {
 			return w, err
@@ -105,16 +106,6 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// redact replaces every secret value in s.
-func redact(s string, secrets []string) string {
-	for _, v := range secrets {
-		if len(v) >= 8 {
-			s = strings.ReplaceAll(s, v, render.Redacted)
-		}
-	}
-	return s
 }
 
 // FileName makes a reviewer's name safe as a file name: lower case, with
