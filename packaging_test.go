@@ -1,7 +1,7 @@
 package main
 
 // Packaging tests: every workflow (ours and the README's) passes actionlint,
-// action.yml declares exactly the outputs the code sets, the Dockerfile is a
+// action.yml declares exactly the outputs publish.Outputs lists, the Dockerfile is a
 // pinned multi-stage static build with an exec-form entrypoint, and the
 // release and CI workflows keep their contracts. None needs Docker or the
 // network.
@@ -9,9 +9,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
 	"os"
 	"os/exec"
@@ -25,6 +22,8 @@ import (
 	"github.com/goccy/go-yaml"
 	dockerfile "github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/rhysd/actionlint"
+
+	"github.com/deepreview/deep-review/review/publish"
 )
 
 // pkgThisAction is how users call this repository's action.
@@ -248,192 +247,27 @@ func pkgReadAction(t *testing.T, path string) pkgAction {
 	return a
 }
 
-// pkgSetOutputs returns the output names that the Go files set with
-// SetOutput(name, value): a string literal, or o[0] of a range over a
-// [][2]string table of literals declared in the same function. Any other
-// first argument is returned as an error naming its place, so a new way of
-// setting outputs cannot slip past the check.
-func pkgSetOutputs(files []string) (map[string]string, []error) {
-	names := map[string]string{} // name -> file:line
-	var errs []error
-	fset := token.NewFileSet()
-	for _, file := range files {
-		f, err := parser.ParseFile(fset, file, nil, 0)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, decl := range f.Decls {
-			fn, ok := decl.(*ast.FuncDecl)
-			if !ok || fn.Body == nil {
-				continue
-			}
-			ast.Inspect(fn.Body, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok || len(call.Args) != 2 {
-					return true // flag.FlagSet.SetOutput takes one argument
-				}
-				sel, ok := call.Fun.(*ast.SelectorExpr)
-				if !ok || sel.Sel.Name != "SetOutput" {
-					return true
-				}
-				pos := fset.Position(call.Pos())
-				where := fmt.Sprintf("%s:%d", pos.Filename, pos.Line)
-				found := pkgOutputNames(fn.Body, call.Args[0])
-				if len(found) == 0 {
-					errs = append(errs, fmt.Errorf("%s: cannot tell which output SetOutput sets; pass a string literal, or range over a [][2]string table of literals", where))
-				}
-				for _, name := range found {
-					names[name] = where
-				}
-				return true
-			})
-		}
-	}
-	return names, errs
-}
-
-// pkgOutputNames resolves SetOutput's first argument within body.
-func pkgOutputNames(body *ast.BlockStmt, arg ast.Expr) []string {
-	if s, ok := pkgStringLit(arg); ok {
-		return []string{s}
-	}
-	idx, ok := arg.(*ast.IndexExpr)
-	if !ok {
-		return nil
-	}
-	if lit, ok := idx.Index.(*ast.BasicLit); !ok || lit.Value != "0" {
-		return nil
-	}
-	row, ok := idx.X.(*ast.Ident)
-	if !ok {
-		return nil
-	}
-	// for _, row := range table { ... }
-	var table string
-	ast.Inspect(body, func(n ast.Node) bool {
-		r, ok := n.(*ast.RangeStmt)
-		if ok {
-			if v, ok := r.Value.(*ast.Ident); ok && v.Name == row.Name {
-				if x, ok := r.X.(*ast.Ident); ok {
-					table = x.Name
-				}
-			}
-		}
-		return table == ""
-	})
-	if table == "" {
-		return nil
-	}
-	// table := [][2]string{{"name", value}, ...}
-	var names []string
-	ast.Inspect(body, func(n ast.Node) bool {
-		as, ok := n.(*ast.AssignStmt)
-		if !ok || len(as.Lhs) != 1 || len(as.Rhs) != 1 {
-			return true
-		}
-		if id, ok := as.Lhs[0].(*ast.Ident); !ok || id.Name != table {
-			return true
-		}
-		cl, ok := as.Rhs[0].(*ast.CompositeLit)
-		if !ok {
-			return true
-		}
-		for _, el := range cl.Elts {
-			inner, ok := el.(*ast.CompositeLit)
-			if !ok || len(inner.Elts) == 0 {
-				names = nil
-				return false
-			}
-			s, ok := pkgStringLit(inner.Elts[0])
-			if !ok {
-				names = nil
-				return false
-			}
-			names = append(names, s)
-		}
-		return false
-	})
-	return names
-}
-
-func pkgStringLit(e ast.Expr) (string, bool) {
-	lit, ok := e.(*ast.BasicLit)
-	if !ok || lit.Kind != token.STRING {
-		return "", false
-	}
-	s, err := strconv.Unquote(lit.Value)
-	return s, err == nil
-}
-
-// pkgGoSources lists the non-test Go files among paths (files or folders,
-// not recursive).
-func pkgGoSources(t *testing.T, paths ...string) []string {
-	t.Helper()
-	var files []string
-	for _, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !st.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		matches, err := filepath.Glob(filepath.Join(p, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range matches {
-			if !strings.HasSuffix(m, "_test.go") {
-				files = append(files, m)
-			}
-		}
-	}
-	return files
-}
-
 func TestPackagingOutputsMatchActionYML(t *testing.T) {
-	set, errs := pkgSetOutputs(pkgGoSources(t, "review/publish", "review/cli"))
-	for _, err := range errs {
-		t.Error(err)
-	}
-	if len(set) == 0 {
-		t.Fatal("found no SetOutput call in review/publish or review/cli")
+	set := map[string]bool{}
+	for _, name := range publish.Outputs() {
+		set[name] = true
 	}
 	a := pkgReadAction(t, "action.yml")
-	for name, where := range set {
+	for name := range set {
 		o, ok := a.Outputs[name]
 		switch {
 		case !ok:
-			t.Errorf("%s sets output %q, which action.yml does not declare: add it under outputs: with a description", where, name)
+			t.Errorf("publish.Outputs lists output %q, which action.yml does not declare: add it under outputs: with a description", name)
 		case strings.TrimSpace(o.Description) == "":
 			t.Errorf("action.yml output %q has no description", name)
 		}
 	}
 	for name := range a.Outputs {
-		if _, ok := set[name]; !ok {
-			t.Errorf("action.yml declares output %q, which no SetOutput call in review/publish or review/cli sets: set it or drop it", name)
+		if !set[name] {
+			t.Errorf("action.yml declares output %q, which publish.Outputs does not list: set it or drop it", name)
 		}
 	}
 	t.Logf("%d outputs set by the code, %d declared in action.yml", len(set), len(a.Outputs))
-}
-
-// TestPackagingOutputsCollectorResolvesTables proves the collector reads
-// literals and tables and refuses what it cannot resolve.
-func TestPackagingOutputsCollectorResolvesTables(t *testing.T) {
-	set, errs := pkgSetOutputs([]string{"testdata/packaging/outputs/outputs.go"})
-	var got []string
-	for name := range set {
-		got = append(got, name)
-	}
-	slices.Sort(got)
-	if want := []string{"from-literal", "table-a", "table-b"}; !slices.Equal(got, want) {
-		t.Errorf("outputs = %v, want %v (flag.FlagSet.SetOutput ignored)", got, want)
-	}
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "outputs.go:26: cannot tell which output") {
-		t.Errorf("errors = %v, want one for the computed name at outputs.go:26", errs)
-	}
 }
 
 // pkgDockerStage is one FROM ... block of a Dockerfile.

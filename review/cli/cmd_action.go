@@ -272,7 +272,7 @@ func (a *action) scheduled(ctx context.Context) error {
 		return exitError{code: 1}
 	}
 	list, _ := json.Marshal(stale)
-	a.gha.SetOutput("pull-requests", string(list))
+	a.gha.SetOutput(publish.PlanOutput, string(list))
 	if a.settings.Mode == "plan" {
 		a.gha.Infof("deep-review plan: %d stale pull requests: %s", len(stale), list)
 		a.summaryNote(fmt.Sprintf("## deep-review plan\n\n%d open pull requests need a review: %s\n", len(stale), list))
