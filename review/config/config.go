@@ -1,4 +1,6 @@
-// Package config reads deep-review's configuration file (the `config` input,
+// Package config turns the action inputs and the configuration file into
+// settings: Inputs is the one table of inputs, Values.Settings applies them
+// over the file, and Parse reads the file (the `config` input,
 // by default .github/deep-review.yml).
 //
 // The file is read from the pull request's base commit, never from its head,

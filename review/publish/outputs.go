@@ -12,9 +12,3 @@ var ReviewOutputs = []string{
 // PlanOutput is the output a scheduled run sets: the pull requests that
 // need a review, as a JSON array of numbers.
 const PlanOutput = "pull-requests"
-
-// Outputs lists every step output deep-review sets: ReviewOutputs, then
-// PlanOutput. The slice is new on each call.
-func Outputs() []string {
-	return append(append([]string(nil), ReviewOutputs...), PlanOutput)
-}
