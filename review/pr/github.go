@@ -53,12 +53,17 @@ type GitHubOptions struct {
 
 	// Dir is a local checkout of the repository. "" makes a partial clone
 	// (--filter=blob:none) into a new directory under CloneDir, which the
-	// caller removes (it is PR.Dir); with NoClone the diff comes from the API.
+	// caller removes (it is PR.Dir). When no checkout can be had the gather
+	// fails: reviewers need one. Only with NoClone does the diff come from
+	// the API, and the PR then has no Dir (for callers that run no
+	// reviewers).
 	Dir      string
 	CloneDir string
 	NoClone  bool
-	// CloneURL is where missing commits are fetched from; "" is the base
-	// repository's clone URL as the API gives it.
+	// CloneURL is where missing commits are fetched from when Dir's origin
+	// remote (tried first, for refs/pull/N/head) cannot give them, and what
+	// a partial clone clones; "" is the base repository's clone URL as the
+	// API gives it.
 	CloneURL string
 
 	// BotLogin is the login our sticky comment must be written by ("" is
@@ -169,7 +174,12 @@ func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
 	}
 
 	local, err := g.fromGit(ctx, p, gp)
-	if err != nil {
+	switch {
+	case err != nil && !g.opts.NoClone:
+		// Reviewers read the repository: a pull request without one
+		// cannot be reviewed, and the API's diff would not change that.
+		return nil, fmt.Errorf("pull request %s/%s#%d has no checkout to review: %w", o, r, n, err)
+	case err != nil:
 		g.logf("local git cannot give the diff (%v); using the API's diff", err)
 		if err := g.fromAPI(ctx, p, gp); err != nil {
 			return nil, err
@@ -263,6 +273,17 @@ func (g *gatherer) fromGit(ctx context.Context, p *review.PR, gp *github.PullReq
 			g.cloned = ""
 		}
 		return nil, err
+	}
+	if !cloned {
+		// The checkout's origin serves refs/pull/N/head; the API's clone
+		// URL is the fallback for what it cannot give.
+		if origin, ok := originRemote(ctx, repo, rem.url, g.opts.Token); ok {
+			if err := fetchPull(ctx, repo, origin, p.Number, p.BaseSHA, p.HeadSHA, g.logf); err != nil {
+				g.logf("%v; trying %s", err, redactURL(rem.url))
+			} else {
+				rem = origin
+			}
+		}
 	}
 	if _, err := ensureCommits(ctx, repo, rem, p.BaseSHA, p.HeadSHA, g.logf); err != nil {
 		return fail(err)
