@@ -330,3 +330,24 @@ func TestGitHubFailsWithoutACheckoutToReview(t *testing.T) {
 	}
 	gh.verify()
 }
+
+func TestOriginGetsTheTokenOnlyOnTheCloneURLsHost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		origin string
+		want   bool
+	}{
+		{"https://github.com/octocat/Hello-World", true},
+		{"https://GitHub.com/octocat/Hello-World.git", true},
+		{"https://evil.example/octocat/Hello-World.git", false},
+		{"http://github.com/octocat/Hello-World.git", false},
+		{"git@github.com:octocat/Hello-World.git", false},
+	} {
+		f := newFixture(t)
+		f.git("remote", "add", "origin", tt.origin)
+		r, ok := originRemote(context.Background(), f.repo, "https://github.com/octocat/Hello-World.git", testToken)
+		if !ok || (r.token != "") != tt.want {
+			t.Errorf("origin %s: ok %v, token given %v; want token %v", tt.origin, ok, r.token != "", tt.want)
+		}
+	}
+}
