@@ -2,6 +2,7 @@ package render
 
 import (
 	"html"
+	"path"
 	"regexp"
 	"sort"
 	"strconv"
@@ -529,14 +530,27 @@ func escapeBackticks(t string) string {
 	return b.String()
 }
 
-// inRepo reports whether url points into the repository.
+// inRepo reports whether url points into the repository, judged on its path
+// as a browser resolves it: dot segments (also percent-encoded ones) are
+// applied and a backslash is a slash, so "REPO/../../other" is not in it.
 func (s *scrubber) inRepo(url string) bool {
 	if s.repo == "" || len(url) < len(s.repo) || !strings.EqualFold(url[:len(s.repo)], s.repo) {
 		return false
 	}
 	rest := url[len(s.repo):]
-	return rest == "" || rest[0] == '/' || rest[0] == '#' || rest[0] == '?'
+	if rest != "" && rest[0] != '/' && rest[0] != '#' && rest[0] != '?' {
+		return false
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	rest = dotsAndSlashes.Replace(rest)
+	clean := path.Clean("/repo" + rest)
+	return clean == "/repo" || strings.HasPrefix(clean, "/repo/")
 }
+
+// dotsAndSlashes decodes what a browser or server reads as path structure.
+var dotsAndSlashes = strings.NewReplacer(`\`, "/", "%2e", ".", "%2E", ".", "%2f", "/", "%2F", "/", "%5c", "/", "%5C", "/")
 
 // trimURL splits trailing punctuation, and a closing parenthesis with no
 // opening one, off a bare URL.

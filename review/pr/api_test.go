@@ -352,30 +352,6 @@ func TestNewClientSendsTheTokenToTheAPIHostOnly(t *testing.T) {
 	}
 }
 
-func TestClientURLs(t *testing.T) {
-	t.Parallel()
-	c, err := NewClient(nil, "", "")
-	if err != nil || c.BaseURL.String() != "https://api.github.com/" {
-		t.Errorf("default BaseURL = %v, %v", c.BaseURL, err)
-	}
-	c, err = NewClient(nil, "https://ghe.example.com/api/v3", "")
-	if err != nil || c.BaseURL.String() != "https://ghe.example.com/api/v3/" || c.UploadURL.String() != "https://ghe.example.com/api/uploads/" {
-		t.Errorf("GHES URLs = %v %v, %v", c.BaseURL, c.UploadURL, err)
-	}
-	if _, err := NewClient(nil, "ghe.example.com", ""); err == nil || !strings.Contains(err.Error(), "GITHUB_API_URL") {
-		t.Errorf("a URL without a scheme: %v, want an error naming GITHUB_API_URL", err)
-	}
-	for in, want := range map[string]string{
-		"":                               "https://api.github.com/graphql",
-		"https://api.github.com":         "https://api.github.com/graphql",
-		"https://ghe.example.com/api/v3": "https://ghe.example.com/api/graphql",
-	} {
-		if got := GraphQLURL(in); got != want {
-			t.Errorf("GraphQLURL(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestGitHubWaitsOutASecondaryRateLimit(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -445,5 +421,17 @@ func TestIsFork(t *testing.T) {
 		if got := IsFork(&p); got != tt.want {
 			t.Errorf("%s: IsFork = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

@@ -67,6 +67,60 @@ func (r remote) fetch(ctx context.Context, repo git.Repo, extra []string, revs .
 	return err
 }
 
+// originRemote is the checkout's own origin remote. GitHub serves a pull
+// request's head there as refs/pull/N/head, which a checkout of main (the
+// scheduled review's) does not hold. The token goes with it only when origin
+// is on the same host as apiClone, the clone URL the API names.
+func originRemote(ctx context.Context, repo git.Repo, apiClone, token string) (remote, bool) {
+	out, err := repo.Output(ctx, "remote", "get-url", "origin")
+	if err != nil || out == "" {
+		return remote{}, false
+	}
+	r := remote{url: redactURL(out)}
+	if sameHost(r.url, apiClone) {
+		r.token = token
+	}
+	return r, true
+}
+
+// sameHost reports whether two http(s) URLs name the same host.
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Host != "" && strings.EqualFold(ua.Host, ub.Host) &&
+		(ua.Scheme == "https" || ua.Scheme == "http") && ua.Scheme == ub.Scheme
+}
+
+// fetchPull fetches what repo lacks of pull request number from r: its
+// head as refs/pull/N/head, and the base commit. It fails unless both are
+// then in repo.
+func fetchPull(ctx context.Context, repo git.Repo, r remote, number int, base, head string, logf func(string, ...any)) error {
+	var refs []string
+	if !repo.HasCommit(ctx, head) {
+		refs = append(refs, fmt.Sprintf("refs/pull/%d/head", number))
+	}
+	if !repo.HasCommit(ctx, base) {
+		refs = append(refs, base)
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	logf("fetching %d missing commit(s) into %s from the checkout's origin %s (%s)", len(refs), repo.Dir, redactURL(r.url), strings.Join(refs, ", "))
+	var extra []string
+	if isShallow(ctx, repo) {
+		extra = []string{"--depth=1"}
+	}
+	if err := r.fetch(ctx, repo, extra, refs...); err != nil {
+		return fmt.Errorf("fetch %s from %s: %w", strings.Join(refs, ", "), redactURL(r.url), err)
+	}
+	for _, sha := range []string{base, head} {
+		if !repo.HasCommit(ctx, sha) {
+			return fmt.Errorf("%s still lacks %s after fetching %s from %s (the pull request moved on?)", repo.Dir, short(sha), strings.Join(refs, ", "), redactURL(r.url))
+		}
+	}
+	return nil
+}
+
 // ensureCommits makes sure repo holds base and head and their merge base,
 // fetching what is missing from the remote: the two commits first (at depth 1
 // in a shallow clone), then, while the merge base is out of reach of a

@@ -245,3 +245,109 @@ func TestGitHubRemovesItsCloneWhenTheGatherFails(t *testing.T) {
 		t.Errorf("the clone is left behind in %s: %v", cloneDir, left)
 	}
 }
+
+// refusingGitServer stands for the API's clone URL where it must not be
+// used: any request fails the test.
+func refusingGitServer(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the API's clone URL was used: %s %s", r.Method, r.URL)
+		http.Error(w, "not here", http.StatusNotFound)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/octocat/Hello-World.git"
+}
+
+// The scheduled review checks out main and then gathers each stale pull
+// request in that workspace: the head is only on origin, as refs/pull/N/head.
+func TestGitHubFetchesTheHeadFromTheCheckoutsOrigin(t *testing.T) {
+	t.Parallel()
+	for _, flags := range [][]string{nil, {"--depth=1"}} {
+		t.Run(strings.Join(append([]string{"clone"}, flags...), " "), func(t *testing.T) {
+			t.Parallel()
+			up, _ := featureRepo(t)
+			base, head := up.git("rev-parse", "main"), up.git("rev-parse", "feature")
+			bare := bareRemote(t, up, head)
+			co := cloneOf(t, "file://"+bare, flags...)
+			if co.repo.HasCommit(context.Background(), head) {
+				t.Fatal("the checkout already holds the head")
+			}
+			gh := apiFor(t, base, head, refusingGitServer(t))
+			var l logs
+			got, err := GitHub(context.Background(), GitHubOptions{
+				Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+				Owner: owner, Repo: repoName_, Number: prNumber,
+				Dir: co.repo.Dir, Logf: l.logf,
+			})
+			if err != nil {
+				t.Fatalf("%v\nlog:\n%s", err, &l)
+			}
+			gh.verify()
+			if got.Dir != co.repo.Dir {
+				t.Errorf("Dir = %q, want the checkout %q", got.Dir, co.repo.Dir)
+			}
+			want, err := Local(context.Background(), LocalOptions{Dir: up.repo.Dir, Base: base, Head: head})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Diff != want.Diff || got.MergeBase != want.MergeBase {
+				t.Errorf("gathered merge base %s, want %s as upstream has it; diff equal: %v", got.MergeBase, want.MergeBase, got.Diff == want.Diff)
+			}
+			if !l.has("refs/pull/1347/head") {
+				t.Errorf("the log does not say it fetched refs/pull/1347/head:\n%s", &l)
+			}
+			assertNoToken(t, co.repo.Dir)
+		})
+	}
+}
+
+// When neither the checkout's origin nor the API's clone URL gives the head,
+// the gather fails instead of handing reviewers a pull request without a
+// repository (the fake GitHub serves no files or diff route to fall back on).
+func TestGitHubFailsWithoutACheckoutToReview(t *testing.T) {
+	t.Parallel()
+	up, _ := featureRepo(t)
+	base, head := up.git("rev-parse", "main"), up.git("rev-parse", "feature")
+	bare := bareRemote(t, up, head)
+	(&fixture{t: t, repo: git.Repo{Dir: bare, Env: testIdentity}}).git("update-ref", "-d", "refs/pull/1347/head")
+	co := cloneOf(t, "file://"+bare)
+	gone := "file://" + filepath.Join(t.TempDir(), "gone.git")
+	gh := newFakeGitHub(t, testToken)
+	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, prJSON(t, base, head, 2, 9, gone))
+	})
+	var l logs
+	got, err := GitHub(context.Background(), GitHubOptions{
+		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Owner: owner, Repo: repoName_, Number: prNumber,
+		Dir: co.repo.Dir, Logf: l.logf,
+	})
+	if err == nil {
+		t.Fatalf("gathered %s#%d with Dir %q and no head; want an error\nlog:\n%s", got.Repo, got.Number, got.Dir, &l)
+	}
+	if !strings.Contains(err.Error(), "no checkout to review") || !strings.Contains(err.Error(), "octocat/Hello-World#1347") {
+		t.Errorf("error %q does not say the pull request has no checkout to review", err)
+	}
+	gh.verify()
+}
+
+func TestOriginGetsTheTokenOnlyOnTheCloneURLsHost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		origin string
+		want   bool
+	}{
+		{"https://github.com/octocat/Hello-World", true},
+		{"https://GitHub.com/octocat/Hello-World.git", true},
+		{"https://evil.example/octocat/Hello-World.git", false},
+		{"http://github.com/octocat/Hello-World.git", false},
+		{"git@github.com:octocat/Hello-World.git", false},
+	} {
+		f := newFixture(t)
+		f.git("remote", "add", "origin", tt.origin)
+		r, ok := originRemote(context.Background(), f.repo, "https://github.com/octocat/Hello-World.git", testToken)
+		if !ok || (r.token != "") != tt.want {
+			t.Errorf("origin %s: ok %v, token given %v; want token %v", tt.origin, ok, r.token != "", tt.want)
+		}
+	}
+}

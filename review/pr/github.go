@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/ghclient"
 	"github.com/deepreview/deep-review/review/git"
 )
 
@@ -52,12 +53,17 @@ type GitHubOptions struct {
 
 	// Dir is a local checkout of the repository. "" makes a partial clone
 	// (--filter=blob:none) into a new directory under CloneDir, which the
-	// caller removes (it is PR.Dir); with NoClone the diff comes from the API.
+	// caller removes (it is PR.Dir). When no checkout can be had the gather
+	// fails: reviewers need one. Only with NoClone does the diff come from
+	// the API, and the PR then has no Dir (for callers that run no
+	// reviewers).
 	Dir      string
 	CloneDir string
 	NoClone  bool
-	// CloneURL is where missing commits are fetched from; "" is the base
-	// repository's clone URL as the API gives it.
+	// CloneURL is where missing commits are fetched from when Dir's origin
+	// remote (tried first, for refs/pull/N/head) cannot give them, and what
+	// a partial clone clones; "" is the base repository's clone URL as the
+	// API gives it.
 	CloneURL string
 
 	// BotLogin is the login our sticky comment must be written by ("" is
@@ -68,7 +74,8 @@ type GitHubOptions struct {
 	// Logf receives progress notes and fallbacks worth telling the user
 	// (never a secret); nil discards them.
 	Logf func(format string, args ...any)
-	// Sleep waits out rate limits; nil sleeps for real.
+	// Sleep waits out rate limits and backoffs (see ghclient.Policy); nil
+	// sleeps for real.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -92,13 +99,16 @@ func GitHub(ctx context.Context, opts GitHubOptions) (*review.PR, error) {
 	}
 	gqlURL := opts.GraphQLURL
 	if gqlURL == "" {
-		gqlURL = GraphQLURL(opts.APIURL)
+		gqlURL = ghclient.GraphQLURL(opts.APIURL)
 	}
 	var extra []string
 	if u, err := url.Parse(gqlURL); err == nil && u.Host != "" {
 		extra = append(extra, u.Host)
 	}
-	c, err := NewClient(opts.HTTPClient, opts.APIURL, opts.Token, extra...)
+	c, err := ghclient.New(ghclient.Options{
+		APIURL: opts.APIURL, Token: opts.Token, ExtraHosts: extra, HTTPClient: opts.HTTPClient,
+		Policy: ghclient.Policy{Sleep: opts.Sleep, Logf: opts.Logf},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -125,44 +135,10 @@ func (g *gatherer) logf(format string, args ...any) {
 	}
 }
 
-// call runs one API call, sitting out rate limits that say how long to wait.
+// call runs one API call, wrapping its error with what; the client's
+// transport has already retried and sat out rate limits.
 func (g *gatherer) call(ctx context.Context, what string, fn func() (*github.Response, error)) error {
-	return Call(ctx, what, g.logf, g.opts.Sleep, fn)
-}
-
-// Call makes one GitHub API call, sitting out the rate limits that say how
-// long to wait (a secondary limit's 403 with Retry-After, a 429) and
-// GitHub's 502, 503 and 504 hiccups, up to maxRetries times and
-// maxRetryWait each; other errors return at once,
-// wrapped with what. logf hears of each wait; a nil sleep really sleeps.
-func Call(ctx context.Context, what string, logf func(format string, args ...any), sleep func(context.Context, time.Duration) error, fn func() (*github.Response, error)) error {
-	if sleep == nil {
-		sleep = sleepCtx
-	}
-	for attempt := 0; ; attempt++ {
-		_, err := fn()
-		if err == nil {
-			return nil
-		}
-		wait, ok := retryWait(err, attempt)
-		if !ok || attempt >= maxRetries || wait > maxRetryWait {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if logf != nil {
-			logf("%s: %s; retrying in %s", what, retryReason(err), wait)
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-	}
-}
-
-// retryReason says why a call is retried, for the log.
-func retryReason(err error) string {
-	if code := statusOf(err); code >= 500 {
-		return fmt.Sprintf("GitHub answered %d", code)
-	}
-	return "rate limited by GitHub"
+	return Call(ctx, what, nil, nil, fn)
 }
 
 func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
@@ -198,7 +174,12 @@ func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
 	}
 
 	local, err := g.fromGit(ctx, p, gp)
-	if err != nil {
+	switch {
+	case err != nil && !g.opts.NoClone:
+		// Reviewers read the repository: a pull request without one
+		// cannot be reviewed, and the API's diff would not change that.
+		return nil, fmt.Errorf("pull request %s/%s#%d has no checkout to review: %w", o, r, n, err)
+	case err != nil:
 		g.logf("local git cannot give the diff (%v); using the API's diff", err)
 		if err := g.fromAPI(ctx, p, gp); err != nil {
 			return nil, err
@@ -292,6 +273,17 @@ func (g *gatherer) fromGit(ctx context.Context, p *review.PR, gp *github.PullReq
 			g.cloned = ""
 		}
 		return nil, err
+	}
+	if !cloned {
+		// The checkout's origin serves refs/pull/N/head; the API's clone
+		// URL is the fallback for what it cannot give.
+		if origin, ok := originRemote(ctx, repo, rem.url, g.opts.Token); ok {
+			if err := fetchPull(ctx, repo, origin, p.Number, p.BaseSHA, p.HeadSHA, g.logf); err != nil {
+				g.logf("%v; trying %s", err, redactURL(rem.url))
+			} else {
+				rem = origin
+			}
+		}
 	}
 	if _, err := ensureCommits(ctx, repo, rem, p.BaseSHA, p.HeadSHA, g.logf); err != nil {
 		return fail(err)

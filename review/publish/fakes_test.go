@@ -22,6 +22,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/deepreview/deep-review/review/ghclient"
 )
 
 // The fake GitHub speaks the REST API for issue comments under /api/v3, as
@@ -114,9 +116,9 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 }
 
 // client is a go-github client for the fake, authenticated with ghToken.
-func (f *fakeGitHub) client(t *testing.T) *github.Client {
+func (f *fakeGitHub) client(t *testing.T, p ghclient.Policy) *github.Client {
 	t.Helper()
-	c, err := github.NewClient(f.srv.Client()).WithAuthToken(ghToken).WithEnterpriseURLs(f.srv.URL+"/api/v3/", f.srv.URL+"/api/uploads/")
+	c, err := ghclient.New(ghclient.Options{APIURL: f.srv.URL + "/api/v3/", Token: ghToken, HTTPClient: f.srv.Client(), Policy: p})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,14 +59,16 @@ type Publisher struct {
 	// githubactions.WithWriter(w)).
 	Action *githubactions.Action
 	// GitHub is the REST client for comments; nil when there is no token.
+	// Build it with ghclient.New: its transport retries, sits out rate
+	// limits, bounds each request with a deadline and spaces mutations;
+	// Publish adds no retries of its own.
 	GitHub *github.Client
 	// HTTP talks to the Actions results service and the blob store.
 	HTTP *http.Client
 	// Getenv reads the runner's environment (ACTIONS_*, GITHUB_*).
 	Getenv func(string) string
-	// Sleep waits d or until ctx is done. go-github refuses requests locally
-	// until a secondary rate limit's Retry-After has passed on the wall
-	// clock, so in production Sleep must really wait.
+	// Sleep waits d or until ctx is done, between retries of the results
+	// service and the blob store.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Log receives progress lines. Secrets and signed URLs never reach it.
 	Log io.Writer
@@ -146,10 +148,6 @@ type run struct {
 	// attempted counts channels tried (not skipped); published those that
 	// delivered the report.
 	attempted, published int
-	// mutated is set after the first GitHub mutation; sinceMutation is the
-	// time slept since the last one.
-	mutated       bool
-	sinceMutation time.Duration
 }
 
 // Publish delivers the report: the artifact first (so its link is known),
@@ -247,10 +245,8 @@ func (r *run) logf(format string, args ...any) {
 	fmt.Fprintf(r.log, format+"\n", args...)
 }
 
-// sleep waits through the injected Sleep and counts the time toward the
-// gap between mutations.
+// sleep waits through the injected Sleep.
 func (r *run) sleep(ctx context.Context, d time.Duration) error {
-	r.sinceMutation += d
 	if r.p.Sleep != nil {
 		return r.p.Sleep(ctx, d)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/ghclient"
 )
 
 // runner is a simulated Actions step: its environment, the files the
@@ -32,8 +33,9 @@ type runner struct {
 	outDir  string
 	mu      sync.Mutex
 	sleeps  []time.Duration
-	summary string // GITHUB_STEP_SUMMARY path
-	output  string // GITHUB_OUTPUT path
+	clock   time.Time // moves only when slept on
+	summary string    // GITHUB_STEP_SUMMARY path
+	output  string    // GITHUB_OUTPUT path
 }
 
 func newRunner(t *testing.T) *runner {
@@ -90,21 +92,32 @@ func (r *runner) writeOutDir(round int) {
 
 func (r *runner) getenv(k string) string { return r.env[k] }
 
+// sleep records d and moves the runner's clock on, at once.
+func (r *runner) sleep(ctx context.Context, d time.Duration) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sleeps = append(r.sleeps, d)
+	r.clock = r.clock.Add(d)
+	return ctx.Err()
+}
+
+// now is the runner's clock.
+func (r *runner) now() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.clock
+}
+
 func (r *runner) publisher(gh *fakeGitHub, rs *fakeResults) *Publisher {
 	p := &Publisher{
-		Action: githubactions.New(githubactions.WithGetenv(r.getenv), githubactions.WithWriter(&r.stdout)),
-		Getenv: r.getenv,
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			r.sleeps = append(r.sleeps, d)
-			return ctx.Err()
-		},
+		Action:    githubactions.New(githubactions.WithGetenv(r.getenv), githubactions.WithWriter(&r.stdout)),
+		Getenv:    r.getenv,
+		Sleep:     r.sleep,
 		Log:       &r.log,
 		blockSize: 1024,
 	}
 	if gh != nil {
-		p.GitHub = gh.client(r.t)
+		p.GitHub = gh.client(r.t, ghclient.Policy{Sleep: r.sleep, Now: r.now})
 	}
 	if rs != nil {
 		p.HTTP = rs.srv.Client()
@@ -358,8 +371,8 @@ func TestPublishDeletesOurDuplicatesAndLeavesOthersAlone(t *testing.T) {
 		t.Errorf("listed %d pages, want 2 (124 comments at 100 a page)", got)
 	}
 	// Three mutations, each at least a second after the previous one.
-	if gaps := count(r.sleeps, mutationGap); gaps != 2 {
-		t.Errorf("sleeps = %v, want two %v gaps between three mutations", r.sleeps, mutationGap)
+	if gaps := count(r.sleeps, ghclient.DefaultMutationGap); gaps != 2 {
+		t.Errorf("sleeps = %v, want two %v gaps between three mutations", r.sleeps, ghclient.DefaultMutationGap)
 	}
 }
 
@@ -400,14 +413,14 @@ func TestPublishSurvivesRateLimitsAndServerErrors(t *testing.T) {
 
 func TestPublishGivesUpOnEndlessServerErrors(t *testing.T) {
 	gh, r := newFakeGitHub(t), newRunner(t)
-	for range maxAttempts {
+	for range ghclient.DefaultAttempts {
 		gh.fail("POST", badGateway)
 	}
 	in := r.input(report(1, nil))
 	in.Options.Artifact = false
 	res := publish(t, r.publisher(gh, nil), in)
-	if got := gh.callCount("POST"); got != maxAttempts {
-		t.Errorf("%d create attempts, want %d", got, maxAttempts)
+	if got := gh.callCount("POST"); got != ghclient.DefaultAttempts {
+		t.Errorf("%d create attempts, want %d", got, ghclient.DefaultAttempts)
 	}
 	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "gave up") {
 		t.Errorf("problems = %q, want one saying it gave up", res.Problems)
