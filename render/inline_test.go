@@ -82,3 +82,21 @@ func TestInlineCommentStaysUnderTheLimit(t *testing.T) {
 		t.Errorf("the marker was cut off")
 	}
 }
+
+func TestCommentLinksInlineThreadsAndSaysWhyNot(t *testing.T) {
+	t.Parallel()
+	r := fixture()
+	r.Links.Inline = map[string]review.InlineLink{
+		"fp-c1": {URL: "https://github.com/acme/widgets/pull/42#discussion_r9"},
+		"fp-i1": {Reason: review.NotOnChangedLine},
+	}
+	got := string(Comment(r, fixtureOptions()))
+	for _, want := range []string{
+		"· critical · [inline comment](https://github.com/acme/widgets/pull/42#discussion_r9)\n",
+		"· carried from round 1 · not on a changed line\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the comment lacks %q", want)
+		}
+	}
+}

@@ -66,8 +66,10 @@ type inlineRun struct {
 	active  bool
 	drafts  []draft
 	resolve []botThread // addressed findings' open threads
-	// kept counts our open threads that stay open.
-	kept int
+	// kept counts the findings whose open thread stays their thread;
+	// openBefore our open threads before the round, resolved those this
+	// round resolved.
+	kept, openBefore, resolved int
 	// links is what the sticky comment shows per fingerprint.
 	links map[string]review.InlineLink
 	// rendered is links as the sticky comment was last rendered with.
@@ -130,6 +132,9 @@ func (r *run) planInline(ctx context.Context) {
 	byFP := map[string][]botThread{}
 	for _, t := range threads {
 		byFP[t.Fingerprint] = append(byFP[t.Fingerprint], t)
+		if !t.Resolved {
+			ir.openBefore++
+		}
 	}
 	findings := append([]review.Finding(nil), rep.Findings...)
 	sort.SliceStable(findings, func(i, j int) bool { return findings[i].Severity.Rank() < findings[j].Severity.Rank() })
@@ -259,23 +264,20 @@ func (r *run) publishInline(ctx context.Context) {
 		return
 	}
 	rep := r.in.Report
-	open := ir.kept
+	posted := 0
 	if len(ir.drafts) > 0 {
-		posted := r.postReview(ctx)
-		open += posted
+		posted = r.postReview(ctx)
 	}
 	for _, t := range ir.resolve {
 		msg := fmt.Sprintf("Addressed in `%s`, round %d.", shortSHA(rep.PR.HeadSHA), rep.Round)
 		if err := r.replyAndResolve(ctx, t, msg); err != nil {
 			r.warn(fmt.Sprintf("inline comments: %v", err))
-			if !t.Outdated {
-				open++
-			}
 			continue
 		}
+		ir.resolved++
 		r.logf("resolved review thread %s (addressed)", t.ID)
 	}
-	r.res.InlineThreads = open
+	r.res.InlineThreads = ir.openBefore - ir.resolved + posted
 	r.inlineCounted = true
 	r.refreshComment(ctx)
 }
@@ -308,16 +310,11 @@ func (r *run) postReview(ctx context.Context) int {
 		for _, d := range ir.drafts {
 			ir.links[d.f.Fingerprint] = reviewLinkRefused
 			if d.moved != nil {
+				// The old thread stays the finding's thread.
 				ir.links[d.f.Fingerprint] = linkOf(*d.moved)
 			}
 		}
-		moved := 0
-		for _, d := range ir.drafts {
-			if d.moved != nil {
-				moved++
-			}
-		}
-		return moved
+		return 0
 	}
 	urls, err := r.reviewCommentURLs(ctx, review.id)
 	if err != nil {
@@ -338,6 +335,7 @@ func (r *run) postReview(ctx context.Context) int {
 			r.warn(fmt.Sprintf("inline comments: %v", err))
 			continue
 		}
+		ir.resolved++
 		r.logf("resolved review thread %s (moved)", d.moved.ID)
 	}
 	r.res.ReviewURL = review.url

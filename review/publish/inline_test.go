@@ -342,3 +342,25 @@ func TestFakeGitHubRefusesCommentsGitHubRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestInlinePostsNothingWhenTheThreadsCannotBeRead(t *testing.T) {
+	gh := newFakeGitHub(t)
+	gh.setPR(head1, readTestdata(t, "pr.diff"))
+	r := newRunner(t)
+	in := inlineInput(r, inlineReport(t, 1, head1, calcFinding("I1", review.Important, "Div returns no error", 7, 8)))
+	in.Repo = "Renamed" // GraphQL answers NOT_FOUND
+	res := publish(t, r.publisher(gh, nil), in)
+	if res.ExitCode != 0 || len(gh.reviewsSnapshot()) != 0 {
+		t.Fatalf("exit %d, %d reviews; want 0 and none (posting blind could post a comment twice)", res.ExitCode, len(gh.reviewsSnapshot()))
+	}
+	var warned bool
+	for _, c := range r.commands("warning") {
+		warned = warned || strings.Contains(c.message, "Could not resolve to a Repository")
+	}
+	if !warned {
+		t.Errorf("no warning names GraphQL's error:\n%s", r.stdout.String())
+	}
+	if out := r.outputs(); out["inline-comments"] != "" {
+		t.Errorf("inline-comments = %q, want it empty when unknown", out["inline-comments"])
+	}
+}
