@@ -205,6 +205,11 @@ func (m *md) finding(f review.Finding, i int, depth string) {
 	case review.FindingDeclined:
 		meta = append(meta, "declined")
 	}
+	if l := m.r.Links.Inline[f.Fingerprint]; linkable(l.URL) {
+		meta = append(meta, "[inline comment]("+l.URL+")")
+	} else if l.Reason != "" {
+		meta = append(meta, m.inline(l.Reason))
+	}
 	m.line(strings.Join(meta, " · "))
 	m.blank()
 	if m.bodyless(f.Severity, i) {

@@ -103,7 +103,7 @@ func merge(g []candidate) Finding {
 		}
 		f.Notes = append(f.Notes, c.Notes...)
 		if f.Patch == "" && c.Patch != "" {
-			f.Patch = c.Patch
+			f.Patch, f.PatchChecked = c.Patch, c.PatchChecked
 		}
 		if f.Fix == "" && c.Fix != "" {
 			f.Fix = c.Fix

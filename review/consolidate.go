@@ -222,6 +222,8 @@ func checkCitation(ctx context.Context, in Input, reviewer string, sf SubmittedF
 		if err := in.CheckPatch(ctx, f.Patch); err != nil {
 			f.Notes = append(f.Notes, fmt.Sprintf("%s's patch was dropped: it does not apply at the head (%v)", reviewer, err))
 			f.Patch = ""
+		} else {
+			f.PatchChecked = true
 		}
 	}
 	return candidate{Finding: f, reviewer: reviewer}

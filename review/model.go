@@ -386,6 +386,8 @@ type Finding struct {
 	Reason string `json:"reason,omitempty"`
 	// Fingerprint identifies the finding across rounds.
 	Fingerprint string `json:"fingerprint"`
+	// PatchChecked is set when Patch was checked to apply at the head.
+	PatchChecked bool `json:"patch_checked,omitempty"`
 }
 
 // Concern is a design concern with the reviewers who raised it.
@@ -449,6 +451,9 @@ type LeadStats struct {
 type Links struct {
 	Run      string `json:"run,omitempty"`
 	Artifact string `json:"artifact,omitempty"`
+	// Inline says, by fingerprint, where each finding's inline review
+	// comment is, or why it has none; filled by the publisher.
+	Inline map[string]InlineLink `json:"inline,omitempty"`
 }
 
 // Counts is the number of accepted findings by severity, declined ones

@@ -3,6 +3,7 @@ package ghclient
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,9 +62,9 @@ type Policy struct {
 // long as GitHub says — Retry-After, or x-ratelimit-reset when
 // x-ratelimit-remaining is 0 (the primary limit), or a minute for a
 // secondary limit that names no time — up to Policy.MaxWait. Mutations (any
-// method but GET, HEAD and OPTIONS, except a GraphQL POST, which deep-review
-// only uses to query) are made one at a time, at least Policy.MutationGap
-// apart. A request whose body cannot be rewound is tried once.
+// method but GET, HEAD and OPTIONS; for GraphQL, mutations but not queries)
+// are made one at a time, at least Policy.MutationGap apart. A request whose
+// body cannot be rewound is tried once.
 type Transport struct {
 	base http.RoundTripper
 	p    Policy
@@ -131,14 +132,15 @@ func StatusOf(err error) int {
 
 // RoundTrip sends req under the policy.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if isMutation(req) {
+	mutation := isMutation(req)
+	if mutation {
 		t.mutating.Lock()
 		defer t.mutating.Unlock()
 	}
 	ctx := req.Context()
 	what := req.Method + " " + req.URL.Path
 	for attempt := 1; ; attempt++ {
-		if isMutation(req) {
+		if mutation {
 			if err := t.space(ctx); err != nil {
 				return nil, err
 			}
@@ -311,9 +313,33 @@ func isMutation(req *http.Request) bool {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
 	case http.MethodPost:
-		return !strings.HasSuffix(req.URL.Path, "/graphql")
+		if strings.HasSuffix(req.URL.Path, "/graphql") {
+			return graphQLMutation(req)
+		}
 	}
 	return true
+}
+
+// graphQLMutation reports whether a GraphQL request's operation is a
+// mutation (a reply, a resolution) rather than a query; a body it cannot
+// read again counts as a mutation, the safe side.
+func graphQLMutation(req *http.Request) bool {
+	if req.GetBody == nil {
+		return true
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return true
+	}
+	defer body.Close()
+	var op struct {
+		Query string `json:"query"`
+	}
+	if err := json.NewDecoder(io.LimitReader(body, 1<<20)).Decode(&op); err != nil {
+		return true
+	}
+	q := strings.TrimSpace(op.Query)
+	return !strings.HasPrefix(q, "query") && !strings.HasPrefix(q, "{")
 }
 
 // backoff is the wait before retry n (1-based): 1s, 2s, 4s, 8s, capped at

@@ -330,3 +330,24 @@ func TestCanceledContextStopsRetrying(t *testing.T) {
 		t.Errorf("%d requests after the cancel, want 1", n)
 	}
 }
+
+func TestGraphQLMutationsAreSpacedButQueriesAreNot(t *testing.T) {
+	tests := []struct {
+		body string
+		want bool
+	}{
+		{`{"query":"query($o: String!) { repository(owner: $o) { id } }"}`, false},
+		{`{"query":"{ viewer { login } }"}`, false},
+		{`{"query":"mutation($id: ID!) { resolveReviewThread(input: {threadId: $id}) { thread { id } } }"}`, true},
+		{`not json`, true},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(http.MethodPost, "https://api.github.com/graphql", strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := isMutation(req); got != tt.want {
+			t.Errorf("isMutation(%s) = %v, want %v", tt.body, got, tt.want)
+		}
+	}
+}

@@ -71,7 +71,7 @@ func (r *run) stickyComment(ctx context.Context) (string, error) {
 	}
 	body, shorter := string(r.in.Comment), r.in.ShorterComment
 	if render := r.in.RenderComment; render != nil {
-		links := review.Links{Run: r.in.RunURL, Artifact: r.res.ArtifactURL}
+		links := review.Links{Run: r.in.RunURL, Artifact: r.res.ArtifactURL, Inline: r.inlineLinks()}
 		body = string(render(links, 0))
 		shorter = func(maxChars int) []byte { return render(links, maxChars) }
 	}
@@ -88,6 +88,7 @@ func (r *run) stickyComment(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	r.sticky = c
 	for _, old := range ours[:max(len(ours)-1, 0)] {
 		id := old.GetID()
 		err := r.github(ctx, fmt.Sprintf("delete duplicate comment %d", id), true, func(ctx context.Context) error {

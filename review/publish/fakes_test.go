@@ -86,6 +86,8 @@ type fakeGitHub struct {
 
 	inflight, maxInflight atomic.Int32
 	template              map[string]any
+	// pulls serves pull request reviews and review threads (fakes_review_test.go).
+	pulls *fakePulls
 }
 
 func newFakeGitHub(t *testing.T) *fakeGitHub {
@@ -106,6 +108,7 @@ func newFakeGitHub(t *testing.T) *fakeGitHub {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v3/", f.serve)
+	mux.HandleFunc("/api/graphql", f.serveGraphQL)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("request outside /api/v3: %s %s", r.Method, r.URL.Path)
 		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
@@ -223,6 +226,10 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	// /api/v3/repos/{owner}/{repo}/issues/{number}/comments
 	// /api/v3/repos/{owner}/{repo}/issues/comments/{id}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v3/"), "/")
+	if len(parts) >= 5 && parts[0] == "repos" && parts[3] == "pulls" {
+		f.servePulls(w, r, parts)
+		return
+	}
 	if len(parts) != 6 || parts[0] != "repos" || parts[3] != "issues" {
 		f.t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
 		f.json(w, http.StatusNotFound, map[string]string{"message": "Not Found"})

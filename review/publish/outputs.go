@@ -6,7 +6,7 @@ package publish
 var ReviewOutputs = []string{
 	"verdict", "critical", "important", "suggestions", "round",
 	"report-json", "report-markdown", "comment-url", "artifact-url",
-	"tokens", "cost-usd",
+	"review-url", "inline-comments", "tokens", "cost-usd",
 }
 
 // PlanOutput is the output a scheduled run sets: the pull requests that

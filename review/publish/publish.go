@@ -72,6 +72,9 @@ type Publisher struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Log receives progress lines. Secrets and signed URLs never reach it.
 	Log io.Writer
+	// GraphQLURL is GitHub's GraphQL endpoint (GITHUB_GRAPHQL_URL); empty
+	// derives it from GitHub's base URL.
+	GraphQLURL string
 
 	// blockSize is the bytes per Put Block; zero means defaultBlockSize.
 	blockSize int
@@ -85,6 +88,13 @@ type Options struct {
 	Annotations bool
 	// FailOn is "never" (or empty), "important" or "critical".
 	FailOn string
+	// Inline is the lowest severity posted as inline review comments:
+	// "critical", "important" (DefaultInline), "suggestion", or "none".
+	// Empty means none, so callers opt in.
+	Inline string
+	// MaxInline is the most new inline comments per round, most severe
+	// first; 0 means DefaultMaxInline.
+	MaxInline int
 }
 
 // Input is one rendered report to publish.
@@ -107,6 +117,10 @@ type Input struct {
 	// after GitHub rejects that body as too long, once more with a smaller
 	// budget.
 	RenderComment func(links review.Links, maxChars int) []byte
+	// RenderInline renders the body of a finding's inline comment; when
+	// suggest is set, the fix is a suggestion block of the replacement
+	// lines suggestion (render.InlineComment). Nil posts no inline comments.
+	RenderInline func(f review.Finding, suggestion []string, suggest bool) string
 	// Owner, Repo and Number name the pull request; Number 0 means there is
 	// none (a local review) and no comment is written.
 	Owner, Repo string
@@ -128,6 +142,12 @@ type Result struct {
 	CommentURL string
 	// ArtifactURL links to the uploaded artifact, empty when none was uploaded.
 	ArtifactURL string
+	// ReviewURL is the html_url of the review this round posted, empty when
+	// it posted none (no new inline comments, or inline comments off).
+	ReviewURL string
+	// InlineThreads is the number of deep-review's open inline review
+	// threads after this round; 0 when inline comments are off.
+	InlineThreads int
 	// Problems are the failures, one sentence each, in the order they happened.
 	Problems []string
 	// ExitCode is 0 for success and 1 for failure.
@@ -148,6 +168,11 @@ type run struct {
 	// attempted counts channels tried (not skipped); published those that
 	// delivered the report.
 	attempted, published int
+	// inline is the round's inline comments; sticky the sticky comment as
+	// written, for the edit that links them.
+	inline        inlineRun
+	inlineCounted bool
+	sticky        *github.IssueComment
 }
 
 // Publish delivers the report: the artifact first (so its link is known),
@@ -179,7 +204,9 @@ func (p *Publisher) Publish(ctx context.Context, in Input) (Result, error) {
 
 	p.Action.Group("deep-review: publish")
 	r.publishArtifact(ctx)
+	r.planInline(ctx)
 	r.publishComment(ctx)
+	r.publishInline(ctx)
 	if in.Options.Annotations {
 		annotate(p.Action, in.Report.Findings)
 	}
@@ -386,6 +413,8 @@ func (r *run) setOutputs() {
 		{"report-markdown", outPath(r.in.OutDir, "report.md")},
 		{"comment-url", r.res.CommentURL},
 		{"artifact-url", r.res.ArtifactURL},
+		{"review-url", r.res.ReviewURL},
+		{"inline-comments", r.inlineOutput()},
 		{"tokens", strconv.FormatInt(rep.Tokens().Total(), 10)},
 		{"cost-usd", strconv.FormatFloat(rep.CostUSD(), 'f', 4, 64)},
 	}

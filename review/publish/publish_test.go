@@ -750,6 +750,8 @@ func TestPublishOutputsOnlyEnumsNumbersPathsAndURLs(t *testing.T) {
 		"report-markdown": filepath.Join(r.outDir, "report.md"),
 		"comment-url":     "",
 		"artifact-url":    "",
+		"review-url":      "",
+		"inline-comments": "",
 		"tokens":          "1500",
 		"cost-usd":        "0.1250",
 	}
