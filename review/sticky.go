@@ -3,6 +3,7 @@ package review
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -112,7 +113,7 @@ func recognise(body string, t StickyTarget) (State, error) {
 		return State{}, err
 	}
 	if s.Repo == "" || !strings.EqualFold(s.Repo, t.Repo) || s.Number != t.Number {
-		return State{}, fmt.Errorf("the state marker names %s#%d, not %s#%d", orUnknown(s.Repo), s.Number, t.Repo, t.Number)
+		return State{}, fmt.Errorf("the state marker names %s#%d, not %s#%d", orUnknown(clipRunes(s.Repo, 100)), s.Number, t.Repo, t.Number)
 	}
 	first, _, _ := strings.Cut(body, "\n")
 	if !strings.HasPrefix(first, CommentHeader(t.Number, s.Round)) {
@@ -125,6 +126,9 @@ func recognise(body string, t StickyTarget) (State, error) {
 func orUnknown(repo string) string {
 	if repo == "" {
 		return "no repository"
+	}
+	if strings.ContainsAny(repo, "\r\n") {
+		return strconv.Quote(repo)
 	}
 	return repo
 }
