@@ -99,7 +99,6 @@ func applyRounds(r *Report, findings []Finding, prev *State, runs []Run) {
 			Title:       prev.Titles[fp],
 			File:        prev.Files[fp],
 			Reviewers:   finders,
-			Citation:    CitationUnverified,
 			Status:      FindingCarried,
 			FirstRound:  prev.FirstRounds[fp],
 			Fingerprint: fp,
