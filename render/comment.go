@@ -7,19 +7,27 @@ import (
 	"github.com/deepreview/deep-review/review"
 )
 
-// declineRE matches a ticked line of the comment's decline list.
 // DeclinedIDs returns the IDs of the findings ticked in the decline list of
-// a sticky comment Comment rendered ("- [x] `S2` ..."); see
-// review.DeclinedIDs, which reads them back each round.
-func DeclinedIDs(body string) []string { return review.DeclinedIDs(body) }
+// a sticky comment Comment rendered ("- [x] `S2` ..."), checked against the
+// lines its state marker recorded; see review.DeclinedIDs, which reads them
+// back each round.
+func DeclinedIDs(body string) []string {
+	s, _, err := review.ParseState(body)
+	if err != nil {
+		return nil
+	}
+	return review.DeclinedIDs(body, s.Lines)
+}
 
 // Comment renders comment.md, the sticky pull request comment: a header
 // line, the verdict and summary, critical and important findings in full,
 // suggestions and the other sections inside <details>, the retro table,
 // links to the run and the artifact, the findings as task-list checkboxes
-// (ticked when declined) and, last, the hidden state marker
-// review.EncodeState(review.StateOf(r)) (without titles when it would take
-// more than half the limit). The result is at most o.MaxBytes bytes
+// (ticked when declined) between review.DeclinesStart and
+// review.DeclinesEnd and, last, the hidden state marker
+// review.EncodeState(review.StateOf(r)) with the digest of each decline
+// line (without titles when it would take more than half the limit). The
+// header line starts with review.CommentHeader. The result is at most o.MaxBytes bytes
 // (CommentLimit when 0), shortened by Markdown's rules; the marker is always
 // kept whole, so a marker larger than the limit (thousands of findings)
 // makes the comment exceed it.
@@ -28,23 +36,34 @@ func Comment(r *review.Report, o Options) []byte {
 	if limit <= 0 {
 		limit = CommentLimit
 	}
-	marker := "\n" + stateMarker(r, limit) + "\n"
-	cutNote := "The rest of this comment was cut off to fit; the full report is in " + artifactLink(r) + "."
 	c := newMemo(r, o)
+	lines := declineLines(newMD(r, o, full, 0, limit, c))
+	marker := "\n" + stateMarker(r, limit, lines) + "\n"
+	cutNote := "The rest of this comment was cut off to fit; the full report is in " + artifactLink(r) + "."
 	return []byte(fit(r, limit, marker, cutNote, func(lv level, keep int) string {
 		m := newMD(r, o, lv, keep, limit, c)
 		m.compact = true
+		m.declines = lines
 		m.comment()
 		return m.b.String()
 	}))
 }
 
-// stateMarker is review.EncodeState(review.StateOf(r)), except that when it
+// stateMarker is review.EncodeState(review.StateOf(r)) with the digest of
+// every finding's unticked decline line (lines, by ID), except that when it
 // would take more than half of limit it leaves out the titles (they only
 // name addressed findings in the next round), so the comment stays
 // publishable.
-func stateMarker(r *review.Report, limit int) string {
+func stateMarker(r *review.Report, limit int, lines map[string]string) string {
 	st := review.StateOf(r)
+	if st.Round == r.Round {
+		st.Lines = map[string]string{}
+		for _, fp := range st.Fingerprints {
+			if l, ok := lines[st.IDs[fp]]; ok {
+				st.Lines[st.IDs[fp]] = review.DeclineLineDigest(l)
+			}
+		}
+	}
 	m := review.EncodeState(st)
 	if len(m) > limit/2 {
 		st.Titles, st.Files = nil, nil
@@ -56,7 +75,7 @@ func stateMarker(r *review.Report, limit int) string {
 func (m *md) comment() {
 	r := m.r
 	c := r.Counts()
-	m.p("## Deep review of #%d, round %d: %s\n\n", r.PR.Number, r.Round, r.Verdict.Decision.Label())
+	m.p("%s%s\n\n", review.CommentHeader(r.PR.Number, r.Round), r.Verdict.Decision.Label())
 	m.note()
 	m.line("Verdict: " + m.verdict(false))
 	m.blank()
@@ -139,8 +158,20 @@ func (m *md) links() {
 	}
 }
 
+// declineLines is the unticked decline-list line of each finding, by ID,
+// rendered once at the full level so every level of the comment writes the
+// same line and the state's digests match it.
+func declineLines(m *md) map[string]string {
+	lines := map[string]string{}
+	for _, f := range m.r.Findings {
+		lines[f.ID] = "- [ ] " + m.code(f.ID) + " " + m.inline(f.Title)
+	}
+	return lines
+}
+
 // declineList writes every finding as a task-list item, ticked when a
-// maintainer declined it.
+// maintainer declined it, between the boundaries review.DeclinedIDs reads
+// ticks between.
 func (m *md) declineList() {
 	var open, done []review.Finding
 	for _, f := range m.r.Findings {
@@ -157,13 +188,16 @@ func (m *md) declineList() {
 	m.blank()
 	m.line("Tick a finding to decline it; the next round keeps it out of the verdict and does not raise it again.")
 	m.blank()
+	m.line(review.DeclinesStart)
 	shown, more := capped(m, open)
 	for _, f := range shown {
-		m.line("- [ ] " + m.code(f.ID) + " " + m.inline(f.Title))
+		m.line(m.declines[f.ID])
 	}
 	m.more(more)
 	for _, f := range done {
-		m.line("- [x] " + m.code(f.ID) + " " + m.inline(f.Title))
+		m.line("- [x] " + strings.TrimPrefix(m.declines[f.ID], "- [ ] "))
 	}
+	m.blank()
+	m.line(review.DeclinesEnd)
 	m.blank()
 }

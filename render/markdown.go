@@ -59,6 +59,8 @@ type md struct {
 	memo  *memo
 	// compact leaves raw per-reviewer detail out (the comment).
 	compact bool
+	// declines is the unticked decline-list line of each finding, by ID.
+	declines map[string]string
 }
 
 // memo keeps what the renderings of one report at several levels share.

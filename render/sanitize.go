@@ -21,9 +21,10 @@ const minSecretLen = 4
 // at a word start, so "task-list-..." stays.
 var tokenRE = regexp.MustCompile(`(?:gh[pousr]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9_]{16,}|AIza[0-9A-Za-z_-]{20,}|\bsk-ant-[A-Za-z0-9_-]{8,}|\bsk-[A-Za-z0-9_-]{16,})`)
 
-// markerRE matches the name of our state marker, in any case, so no text we
-// render can carry something ParseState would read.
-var markerRE = regexp.MustCompile(`(?i)deep-review:state`)
+// markerRE matches the names of our hidden markers (the state marker, the
+// decline list's boundaries, the failed-attempt line), in any case, so no
+// text we render can carry something the next round would read as ours.
+var markerRE = regexp.MustCompile(`(?i)deep-review:(?:state|declines|failed)`)
 
 // markerRemoved stands where a marker was; no bracket, so it cannot become
 // part of a link.
@@ -145,13 +146,17 @@ func mayHoldToken(t string) bool {
 }
 
 // mayHoldMarker is a fast test that rules out most text before markerRE
-// runs: it looks for "deep-review:state" in any case around each colon.
+// runs: it looks for "deep-review:" followed by a marker's name, in any
+// case, around each colon.
 func mayHoldMarker(t string) bool {
-	const before, after = "deep-review", "state"
+	const before = "deep-review"
 	for i := strings.IndexByte(t, ':'); i >= 0; {
-		if i >= len(before) && i+1+len(after) <= len(t) &&
-			strings.EqualFold(t[i-len(before):i], before) && strings.EqualFold(t[i+1:i+1+len(after)], after) {
-			return true
+		if i >= len(before) && strings.EqualFold(t[i-len(before):i], before) {
+			for _, after := range []string{"state", "declines", "failed"} {
+				if i+1+len(after) <= len(t) && strings.EqualFold(t[i+1:i+1+len(after)], after) {
+					return true
+				}
+			}
 		}
 		j := strings.IndexByte(t[i+1:], ':')
 		if j < 0 {

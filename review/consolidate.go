@@ -154,7 +154,7 @@ func Consolidate(ctx context.Context, in Input) *Report {
 		findings, rejected, r.Concerns = applyLead(ctx, in, findings)
 		r.Rejected = rejected
 	}
-	applyRounds(r, findings, in.PR.Previous)
+	applyRounds(r, findings, in.PR.Previous, in.Runs)
 	for i := range r.Rejected {
 		r.Rejected[i].ID = fmt.Sprintf("R%d", i+1)
 	}

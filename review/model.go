@@ -506,4 +506,38 @@ type State struct {
 	// Files maps a fingerprint to its finding's file.
 	Files    map[string]string `json:"files,omitempty"`
 	Declined []string          `json:"declined,omitempty"`
+
+	// Repo ("owner/name") and Number name the pull request the state
+	// belongs to; a comment whose marker names another is not ours.
+	// Markers written before they existed lack them.
+	Repo   string `json:"repo,omitempty"`
+	Number int    `json:"number,omitempty"`
+	// Reviewers are the names of the round's reviewers, in order; FoundBy
+	// maps a fingerprint to the reviewers who found it, one bit per
+	// position in Reviewers (bit 0 is Reviewers[0]; the 65th reviewer and
+	// later are not recorded). A fingerprint without an entry has unknown
+	// finders.
+	Reviewers []string          `json:"reviewers,omitempty"`
+	FoundBy   map[string]uint64 `json:"found_by,omitempty"`
+	// Gone lists earlier findings that are no longer open (addressed),
+	// most recent first, at most maxGoneFindings: their IDs, first rounds,
+	// titles, files and declines stay in the maps above, so a finding that
+	// comes back is the same finding.
+	Gone []string `json:"gone,omitempty"`
+	// Lines maps a finding ID to DeclineLineDigest of the unticked
+	// decline-list line the renderer wrote for it; only a ticked line that
+	// matches it character for character declines the finding.
+	Lines map[string]string `json:"lines,omitempty"`
+}
+
+// Reviewed reports whether at least one reviewer ended with StatusOK: only
+// such a review moves the recorded round and head (see StateOf). This is the
+// one "every reviewer failed" rule.
+func (r *Report) Reviewed() bool {
+	for _, s := range r.Reviewers {
+		if s.Status == StatusOK {
+			return true
+		}
+	}
+	return false
 }

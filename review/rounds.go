@@ -4,15 +4,24 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // applyRounds sets each finding's status, first round and ID against the
 // previous round's state, and lists the earlier findings the head no longer
 // has as addressed. A finding matches an earlier one by fingerprint, or by a
-// similar title in the same file (lines move between rounds). IDs carry over
+// similar title in the same file (lines move between rounds); the earlier
+// ones include those addressed in recent rounds (State.Gone), so a finding
+// that comes back keeps its ID, first round and decline. IDs carry over
 // when the severity letter still fits; new findings number on from the
 // highest ID used before, so an ID never changes meaning within a PR.
-func applyRounds(r *Report, findings []Finding, prev *State) {
+//
+// An earlier finding that is not found again is addressed only when one of
+// the reviewers who found it looked again: when every one of its finders
+// that ran this round failed (or, with unknown finders, every reviewer
+// failed), it stays open as carried, with the reviewers who found it and a
+// note, rebuilt from the state (its severity from the ID's letter).
+func applyRounds(r *Report, findings []Finding, prev *State, runs []Run) {
 	matched := map[string]bool{}
 	declined := map[string]bool{}
 	if prev != nil {
@@ -67,11 +76,47 @@ func applyRounds(r *Report, findings []Finding, prev *State) {
 	if prev == nil {
 		return
 	}
+	status := map[string]string{}
+	for _, run := range runs {
+		status[run.Name] = run.Status
+	}
 	var gone []string
+	kept := false
 	for _, fp := range prev.Fingerprints {
-		if !matched[fp] {
-			gone = append(gone, fp)
+		if matched[fp] {
+			continue
 		}
+		finders, failed := unchecked(prev, fp, runs, status)
+		if len(failed) == 0 {
+			gone = append(gone, fp)
+			continue
+		}
+		matched[fp] = true
+		kept = true
+		f := Finding{
+			ID:          prev.IDs[fp],
+			Severity:    severityOfID(prev.IDs[fp]),
+			Title:       prev.Titles[fp],
+			File:        prev.Files[fp],
+			Reviewers:   finders,
+			Status:      FindingCarried,
+			FirstRound:  prev.FirstRounds[fp],
+			Fingerprint: fp,
+			Notes:       []string{fmt.Sprintf("not checked again at %s in round %d: %s did not finish", short(r.PR.HeadSHA), r.Round, strings.Join(failed, ", "))},
+		}
+		if f.Title == "" {
+			f.Title = "Finding " + f.ID + " of an earlier round"
+		}
+		if f.FirstRound == 0 {
+			f.FirstRound = prev.Round
+		}
+		if declined[fp] {
+			f.Status = FindingDeclined
+		}
+		r.Findings = append(r.Findings, f)
+	}
+	if kept {
+		sortFindings(r.Findings)
 	}
 	sort.Strings(gone)
 	for _, fp := range gone {
@@ -87,17 +132,60 @@ func applyRounds(r *Report, findings []Finding, prev *State) {
 	}
 }
 
+// unchecked returns the finders of the earlier finding fp and, when none of
+// those that ran this round ended ok, the ones that failed; failed is empty
+// when the finding was looked for again. Unknown finders (a marker from
+// before they were recorded) are every reviewer of this round.
+func unchecked(prev *State, fp string, runs []Run, status map[string]string) (finders, failed []string) {
+	if mask, ok := prev.FoundBy[fp]; ok {
+		for i, name := range prev.Reviewers {
+			if i < 64 && mask&(1<<uint(i)) != 0 {
+				finders = append(finders, name)
+			}
+		}
+	}
+	if len(finders) == 0 {
+		for _, run := range runs {
+			finders = append(finders, run.Name)
+		}
+	}
+	for _, name := range finders {
+		st, ran := status[name]
+		switch {
+		case !ran:
+		case st == StatusOK:
+			return finders, nil
+		default:
+			failed = append(failed, name)
+		}
+	}
+	return finders, failed
+}
+
+// severityOfID is the severity an ID's letter stands for (C1 critical, I1
+// important, anything else a suggestion).
+func severityOfID(id string) Severity {
+	switch {
+	case strings.HasPrefix(id, Critical.IDPrefix()):
+		return Critical
+	case strings.HasPrefix(id, Important.IDPrefix()):
+		return Important
+	}
+	return Suggestion
+}
+
 func previousMatch(f Finding, prev *State, matched map[string]bool) string {
 	if prev == nil {
 		return ""
 	}
-	for _, fp := range prev.Fingerprints {
+	earlier := append(append([]string(nil), prev.Fingerprints...), prev.Gone...)
+	for _, fp := range earlier {
 		if fp == f.Fingerprint && !matched[fp] {
 			return fp
 		}
 	}
 	best, bestScore := "", similarClaim
-	for _, fp := range prev.Fingerprints {
+	for _, fp := range earlier {
 		if matched[fp] || prev.Files[fp] != f.File {
 			continue
 		}

@@ -231,9 +231,9 @@ func TestFindSticky(t *testing.T) {
 		wantErr   bool
 	}{
 		{name: "our newest comment wins over an older one and a forged newer one", botLogin: "", wantID: 3, wantRound: 2},
-		{name: "the marker counts only from the expected login", botLogin: "mallory", wantID: 4, wantRound: 9},
+		{name: "a marker without our structure is not ours, even by the expected login", botLogin: "mallory", wantErr: true},
 		{name: "a login with no marked comment finds nothing", botLogin: "my-app[bot]"},
-		{name: "a broken marker returns the comment and an error", botLogin: "", extra: true, wantID: 7, wantErr: true},
+		{name: "a broken marker is ignored with a warning and our good comment found", botLogin: "", extra: true, wantID: 3, wantRound: 2, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -266,16 +266,49 @@ func TestFindSticky(t *testing.T) {
 			if comment.GetID() != tt.wantID {
 				t.Errorf("comment %d, want %d", comment.GetID(), tt.wantID)
 			}
-			if tt.wantErr {
-				if st != nil {
-					t.Errorf("state %+v from a broken marker", st)
-				}
-				return
-			}
 			if st == nil || st.Round != tt.wantRound {
 				t.Errorf("state %+v, want round %d", st, tt.wantRound)
 			}
 		})
+	}
+}
+
+func TestFindStickyTrustsOnlyOurStructureAndOurDeclineList(t *testing.T) {
+	t.Parallel()
+	st := review.State{Round: 2, HeadSHA: "bbbb", Repo: owner + "/" + repoName_, Number: prNumber,
+		Fingerprints: []string{"fp-c1"}, IDs: map[string]string{"fp-c1": "C1"},
+		Lines: map[string]string{"C1": review.DeclineLineDigest("- [ ] `C1` SQL injection")}}
+	// The PR's code, quoted in an excerpt, holds a ticked line for C1.
+	ours := review.CommentHeader(prNumber, 2) + "Rework\n\n```go\n- [x] `C1` SQL injection\n```\n\n" +
+		review.DeclinesStart + "\n- [ ] `C1` SQL injection\n\n" + review.DeclinesEnd + "\n\n" + review.EncodeState(st) + "\n"
+	// A greeter posting with GITHUB_TOKEN carries a copied marker, later.
+	forged := "Welcome!\n\n" + review.EncodeState(review.State{Round: 9, HeadSHA: "evil", Repo: owner + "/" + repoName_, Number: prNumber}) + "\n"
+	items := issueCommentItems(t)[:1]
+	for i, b := range []string{ours, forged} {
+		c := clone(t, items[0].(map[string]any))
+		c["id"] = 20 + i
+		obj(c, "user")["login"] = "github-actions[bot]"
+		obj(c, "user")["type"] = "Bot"
+		c["body"] = b
+		c["created_at"] = fmt.Sprintf("2011-05-0%dT00:00:00Z", i+1)
+		items = append(items, c)
+	}
+	gh := newFakeGitHub(t, testToken)
+	gh.on("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, items) })
+	c, err := NewClient(gh.srv.Client(), gh.apiURL(), testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	comment, got, err := FindSticky(context.Background(), c, owner, repoName_, prNumber, "")
+	gh.verify()
+	if comment.GetID() != 20 || got == nil || got.Round != 2 {
+		t.Fatalf("FindSticky = comment %d, state %+v; want our comment 20 at round 2, not the greeter's", comment.GetID(), got)
+	}
+	if len(got.Declined) != 0 {
+		t.Errorf("declined = %v: a line in the PR's code declined a finding", got.Declined)
+	}
+	if err == nil || !strings.Contains(err.Error(), "21") {
+		t.Errorf("error = %v, want a warning naming the greeter's comment 21", err)
 	}
 }
 

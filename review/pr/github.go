@@ -69,6 +69,10 @@ type GitHubOptions struct {
 	// BotLogin is the login our sticky comment must be written by ("" is
 	// github-actions[bot]).
 	BotLogin string
+	// StateKey is the state-key secret: when set, only a sticky comment
+	// whose marker is signed with it counts as ours (see
+	// review.RecogniseSticky). Empty accepts unsigned markers.
+	StateKey string
 	Filters  Filters
 
 	// Logf receives progress notes and fallbacks worth telling the user
@@ -207,14 +211,13 @@ func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if ours := StickyComments(comments, g.opts.BotLogin); len(ours) > 0 {
-		st, ok, err := review.StateFromComment(ours[0].GetBody())
-		switch {
-		case err != nil:
-			g.logf("our comment %s carries a state marker that does not parse (%v); starting over at round 1", ours[0].GetHTMLURL(), err)
-		case ok:
-			p.Previous = &st
-		}
+	ours, suspects := StickyComments(comments, stickyTarget(o, r, n, g.opts.BotLogin, g.opts.StateKey))
+	for _, s := range suspects {
+		g.logf("comment %s carries a deep-review state marker but is not deep-review's sticky comment (%s); ignored", s.URL, s.Reason)
+	}
+	if len(ours) > 0 {
+		st := ours[0].State
+		p.Previous = &st
 	}
 	p.Comments, err = g.feedback(ctx, p, comments)
 	if err != nil {

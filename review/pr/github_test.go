@@ -100,14 +100,14 @@ func issueCommentItems(t *testing.T) []any {
 		c["created_at"] = created
 		return c
 	}
-	round1 := review.EncodeState(review.State{Round: 1, HeadSHA: "aaaa"})
-	round2 := review.EncodeState(review.State{Round: 2, HeadSHA: "bbbb", Fingerprints: []string{"fp-1"}})
-	forged := review.EncodeState(review.State{Round: 9, HeadSHA: "evil"})
+	round1 := review.EncodeState(review.State{Round: 1, HeadSHA: "aaaa", Repo: owner + "/" + repoName_, Number: prNumber})
+	round2 := review.EncodeState(review.State{Round: 2, HeadSHA: "bbbb", Fingerprints: []string{"fp-1"}, Repo: owner + "/" + repoName_, Number: prNumber})
+	forged := review.EncodeState(review.State{Round: 9, HeadSHA: "evil", Repo: owner + "/" + repoName_, Number: prNumber})
 	person := clone(t, item) // octocat's "Me too", as the fixture has it
 	return []any{
 		person,
-		mk(2, "github-actions[bot]", "Bot", "## deep-review\n"+round1, "2011-04-15T10:00:00Z"),
-		mk(3, "github-actions[bot]", "Bot", "## deep-review\n"+round2, "2011-04-16T10:00:00Z"),
+		mk(2, "github-actions[bot]", "Bot", review.CommentHeader(prNumber, 1)+"Merge as-is\n\n"+round1, "2011-04-15T10:00:00Z"),
+		mk(3, "github-actions[bot]", "Bot", review.CommentHeader(prNumber, 2)+"Merge as-is\n\n"+round2, "2011-04-16T10:00:00Z"),
 		mk(4, "mallory", "User", "copied\n"+forged, "2011-04-17T10:00:00Z"),
 		mk(5, "dependabot[bot]", "Bot", "Bumps x from 1 to 2.", "2011-04-18T10:00:00Z"),
 		mk(6, "hubot", "User", "Please split this function.", "2011-04-19T10:00:00Z"),

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -57,9 +56,14 @@ func (r *run) publishComment(ctx context.Context) {
 	r.done("Sticky comment: " + url)
 }
 
-// stickyComment edits the newest comment of ours in place, or creates one,
-// and then deletes older comments of ours. Ours means written by BotLogin
-// and holding the state marker. It returns the comment's html_url.
+// stickyComment edits our newest sticky comment in place, or creates one,
+// and then deletes our older ones. Ours is what review.RecogniseSticky
+// accepts (written by BotLogin, deep-review's whole structure, the marker
+// naming this pull request and, with a StateKey, signed with it); a
+// comment that carries a marker but fails those checks is warned about and
+// never edited or deleted. When no reviewer ended ok the comment is not
+// rendered again: the last good review keeps its body and state, with one
+// line saying the attempt failed. It returns the comment's html_url.
 func (r *run) stickyComment(ctx context.Context) (string, error) {
 	ours, err := r.ourComments(ctx)
 	if err != nil {
@@ -67,7 +71,10 @@ func (r *run) stickyComment(ctx context.Context) (string, error) {
 	}
 	var newest *github.IssueComment
 	if len(ours) > 0 {
-		newest = ours[len(ours)-1]
+		newest = ours[0]
+	}
+	if !r.in.Report.Reviewed() {
+		return r.markFailedAttempt(ctx, newest)
 	}
 	body, shorter := string(r.in.Comment), r.in.ShorterComment
 	if render := r.in.RenderComment; render != nil {
@@ -79,8 +86,7 @@ func (r *run) stickyComment(ctx context.Context) (string, error) {
 	if err != nil && tooLong(err) && shorter != nil {
 		budget := shorterBudget(utf8.RuneCountInString(body))
 		r.logf("GitHub rejected the comment as too long (%d characters); rendering it again in at most %d", utf8.RuneCountInString(body), budget)
-		body = string(shorter(budget))
-		c, err = r.writeComment(ctx, newest, body)
+		c, err = r.writeComment(ctx, newest, string(shorter(budget)))
 		if err == nil {
 			r.notes = append(r.notes, fmt.Sprintf("- The comment was too long for GitHub and was rendered again in at most %d characters", budget))
 		}
@@ -89,7 +95,7 @@ func (r *run) stickyComment(ctx context.Context) (string, error) {
 		return "", err
 	}
 	r.sticky = c
-	for _, old := range ours[:max(len(ours)-1, 0)] {
+	for _, old := range ours[min(1, len(ours)):] {
 		id := old.GetID()
 		err := r.github(ctx, fmt.Sprintf("delete duplicate comment %d", id), true, func(ctx context.Context) error {
 			_, err := r.p.GitHub.Issues.DeleteComment(ctx, r.in.Owner, r.in.Repo, id)
@@ -104,10 +110,47 @@ func (r *run) stickyComment(ctx context.Context) (string, error) {
 	return c.GetHTMLURL(), nil
 }
 
-// ourComments lists the pull request's comments and keeps ours, oldest first.
+// sign adds the StateKey's signature to the body's marker; without a key
+// the body is unchanged.
+func (r *run) sign(body string) (string, error) {
+	if r.in.StateKey == "" {
+		return body, nil
+	}
+	signed, err := review.SignMarker(body, []byte(r.in.StateKey))
+	if err != nil {
+		return "", fmt.Errorf("sign the comment's state: %w", err)
+	}
+	return signed, nil
+}
+
+// markFailedAttempt adds the line saying this attempt failed to our
+// newest sticky comment, keeping the rest of it and its marker exactly;
+// with no comment of ours there is no review to keep and nothing is
+// written.
+func (r *run) markFailedAttempt(ctx context.Context, c *github.IssueComment) (string, error) {
+	if c == nil {
+		r.logf("every reviewer failed and there is no earlier review comment; writing none")
+		return "", nil
+	}
+	rep := r.in.Report
+	body := review.MarkAttemptFailed(c.GetBody(), rep.PR.HeadSHA, review.FailedAttemptReason(rep, r.in.ExplainError))
+	if body == c.GetBody() {
+		return c.GetHTMLURL(), nil
+	}
+	out, err := r.writeComment(ctx, c, body)
+	if err != nil {
+		return "", err
+	}
+	r.notes = append(r.notes, "- The sticky comment keeps the last good review; a line says this attempt failed")
+	return out.GetHTMLURL(), nil
+}
+
+// ourComments lists the pull request's comments and returns our sticky
+// comments, newest first, as review.RecogniseSticky orders them. Comments
+// that carry a marker by BotLogin but fail its checks get a warning.
 func (r *run) ourComments(ctx context.Context) ([]*github.IssueComment, error) {
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-	var ours []*github.IssueComment
+	var all []*github.IssueComment
 	for page := 0; ; page++ {
 		if page == maxCommentPages {
 			r.logf("stopped listing comments after %d pages", page)
@@ -123,29 +166,45 @@ func (r *run) ourComments(ctx context.Context) ([]*github.IssueComment, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range cs {
-			if strings.Contains(c.GetBody(), review.MarkerPrefix) && strings.EqualFold(c.GetUser().GetLogin(), r.in.BotLogin) {
-				ours = append(ours, c)
-			}
-		}
+		all = append(all, cs...)
 		if resp == nil || resp.NextPage == 0 {
 			break
 		}
 		opts.Page = resp.NextPage
 	}
-	sort.SliceStable(ours, func(i, j int) bool {
-		a, b := ours[i].GetCreatedAt().Time, ours[j].GetCreatedAt().Time
-		if !a.Equal(b) {
-			return a.Before(b)
+	posted := make([]review.PostedComment, 0, len(all))
+	byID := map[int64]*github.IssueComment{}
+	for _, c := range all {
+		if c == nil {
+			continue
 		}
-		return ours[i].GetID() < ours[j].GetID()
-	})
+		byID[c.GetID()] = c
+		posted = append(posted, review.PostedComment{ID: c.GetID(), Login: c.GetUser().GetLogin(), Body: c.GetBody(), Created: c.GetCreatedAt().Time, URL: c.GetHTMLURL()})
+	}
+	target := review.StickyTarget{Repo: r.in.Owner + "/" + r.in.Repo, Number: r.in.Number, BotLogin: r.in.BotLogin}
+	if r.in.StateKey != "" {
+		target.Key = []byte(r.in.StateKey)
+	}
+	sticky, suspects := review.RecogniseSticky(posted, target)
+	for _, s := range suspects {
+		r.p.Action.Warningf("comment %d by %s carries a deep-review state marker but is not deep-review's sticky comment for %s#%d (%s); left alone", s.ID, s.Login, target.Repo, target.Number, s.Reason)
+	}
+	ours := make([]*github.IssueComment, 0, len(sticky))
+	for _, s := range sticky {
+		ours = append(ours, byID[s.ID])
+	}
 	return ours, nil
 }
 
-// writeComment edits c in place, or creates a comment when c is nil or was
-// deleted since it was listed.
+// writeComment signs body's state marker (with a StateKey) and edits c in
+// place, or creates a comment when c is nil or was deleted since it was
+// listed. Every write of the sticky comment goes through it, so none can
+// leave the marker unsigned.
 func (r *run) writeComment(ctx context.Context, c *github.IssueComment, body string) (*github.IssueComment, error) {
+	body, err := r.sign(body)
+	if err != nil {
+		return nil, err
+	}
 	var out *github.IssueComment
 	if c != nil {
 		id := c.GetID()
@@ -163,7 +222,7 @@ func (r *run) writeComment(ctx context.Context, c *github.IssueComment, body str
 		}
 		r.logf("comment %d is gone; creating a new one", id)
 	}
-	err := r.github(ctx, "create comment", true, func(ctx context.Context) error {
+	err = r.github(ctx, "create comment", true, func(ctx context.Context) error {
 		var err error
 		out, _, err = r.p.GitHub.Issues.CreateComment(ctx, r.in.Owner, r.in.Repo, r.in.Number, &github.IssueComment{Body: github.String(body)})
 		return err

@@ -128,7 +128,17 @@ type Input struct {
 	// BotLogin is the login our comments are written by; empty means
 	// DefaultBotLogin. Marker comments by anyone else are never touched.
 	BotLogin string
-	Options  Options
+	// StateKey is the state-key secret (the future state-key input). When
+	// set, the comment's state marker is signed with an HMAC-SHA256 of it,
+	// and comments whose marker does not verify are not ours: they are
+	// never edited or deleted. Empty trusts any marker in a comment of
+	// BotLogin's that has deep-review's whole structure.
+	StateKey string
+	// ExplainError scrubs a reviewer's error text (secrets, tokens) for the
+	// line a failed attempt adds to the comment; nil leaves error text out
+	// and names only each reviewer and its status.
+	ExplainError func(string) string
+	Options      Options
 	// RunAttempt is GITHUB_RUN_ATTEMPT; empty reads it from the environment.
 	RunAttempt string
 	// RunURL links to the workflow run; empty builds it from
@@ -293,7 +303,7 @@ func (r *run) decideExit() {
 	if msg := failOnReason(r.in.Options.FailOn, rep.Counts()); msg != "" {
 		r.fail(msg)
 	}
-	if msg := reviewersFailed(rep.Reviewers); msg != "" {
+	if msg := reviewersFailed(rep); msg != "" {
 		r.fail(msg)
 	}
 }
@@ -318,16 +328,16 @@ func failOnReason(failOn string, c review.Counts) string {
 }
 
 // reviewersFailed says why the reviewers fail the step, or "": when none
-// ran, or none finished with status ok.
-func reviewersFailed(rs []review.ReviewerStats) string {
-	if len(rs) == 0 {
+// ran, or none finished with status ok (review.Report.Reviewed).
+func reviewersFailed(rep *review.Report) string {
+	if len(rep.Reviewers) == 0 {
 		return "no reviewer ran: configure at least one reviewer (the reviewers input, or an API key)"
 	}
+	if rep.Reviewed() {
+		return ""
+	}
 	var names []string
-	for _, s := range rs {
-		if s.Status == review.StatusOK {
-			return ""
-		}
+	for _, s := range rep.Reviewers {
 		names = append(names, fmt.Sprintf("%s (%s)", s.Name, s.Status))
 	}
 	return "every reviewer failed: " + strings.Join(names, ", ")
@@ -401,6 +411,11 @@ func (r *run) setOutputs() {
 	switch verdict {
 	case review.Merge, review.MergeWithOptionalFixes, review.MergeWithFixes, review.Rework:
 	default:
+		verdict = ""
+	}
+	if !rep.Reviewed() {
+		// No review happened, so there is no verdict to act on: the
+		// output is set empty, as for an invalid decision.
 		verdict = ""
 	}
 	outputs := [][2]string{

@@ -242,8 +242,11 @@ func report(round int, severities []review.Severity, statuses ...string) *review
 	return rep
 }
 
+// commentBody is a sticky comment as the renderer writes it: the header
+// line first, the marker naming the test PR last.
 func commentBody(round int, text string) []byte {
-	return []byte(fmt.Sprintf("## deep-review round %d\n\n%s\n\n%s\n", round, text, review.EncodeState(review.State{Round: round, HeadSHA: "abc"})))
+	st := review.State{Round: round, HeadSHA: "abc", Repo: "Codertocat/Hello-World", Number: 2}
+	return []byte(fmt.Sprintf("%sMerge as-is\n\n%s\n\n%s\n", review.CommentHeader(2, round), text, review.EncodeState(st)))
 }
 
 func (r *runner) input(rep *review.Report) Input {
