@@ -392,7 +392,7 @@ func TestActionWorkflowDispatchNeedsAPRNumber(t *testing.T) {
 // ourComment is a sticky comment by the bot on issue n, reviewed at head.
 func ourComment(n int, head string) map[string]any {
 	return map[string]any{"id": 500 + n, "issue": strconv.Itoa(n), "user": map[string]any{"login": "github-actions[bot]", "type": "Bot"},
-		"body": "## deep-review\n" + review.EncodeState(review.State{Round: 1, HeadSHA: head})}
+		"body": review.CommentHeader(n, 1) + "Merge as-is\n\n" + review.EncodeState(review.State{Round: 1, HeadSHA: head, Repo: "Codertocat/Hello-World", Number: n})}
 }
 
 func TestScheduledPlanListsStalePullRequests(t *testing.T) {
