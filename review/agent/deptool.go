@@ -308,6 +308,36 @@ func (s depSource) grep(ctx context.Context, pattern string, glob *string) (stri
 	var b strings.Builder
 	matches, skipped, searched := 0, 0, 0
 	full := false
+	if s.m.RepoDir != "" {
+		// In the repository: the blobs through one git cat-file, links
+		// left out as grep leaves them (they are searched under their
+		// targets' paths).
+		var names, shas []string
+		for _, f := range files {
+			e := s.t.entries[s.m.RepoDir+"/"+f]
+			if e.typ != "blob" || e.isLink() {
+				continue
+			}
+			if e.size > maxFileBytes {
+				skipped++
+				continue
+			}
+			names, shas = append(names, f), append(shas, e.sha)
+		}
+		files = nil
+		err := s.t.readBatch(ctx, shas, func(i int, data []byte) bool {
+			if isBinary(data) {
+				skipped++
+				return true
+			}
+			searched++
+			full = !grepDepFile(names[i], data, re, &b, &matches)
+			return !full
+		})
+		if err != nil {
+			return "", err
+		}
+	}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return "", err

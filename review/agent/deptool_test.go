@@ -377,3 +377,20 @@ func TestAScriptedReviewerCitesAPinnedDependencyItRead(t *testing.T) {
 		t.Errorf("beside the cache: %v", entries)
 	}
 }
+
+func TestReadDependencyGrepsAModuleInTheRepository(t *testing.T) {
+	t.Parallel()
+	s := newDepServers(t)
+	f, _ := s.fetcher(t)
+	pr := depFixture(t, s)
+	rd := tool(t, DependencyTools(t.Context(), pr, f), ToolReadDependency)
+	out, isErr := call(t, rd, `{"ecosystem":"go","name":"example.com/local","action":"grep","path":null,"start":null,"end":null,"pattern":"func|secret|ghs_","glob":null}`)
+	want := "[example.com/local v0.1.0: replaced by the directory third_party/local of this repository (go.mod replace)]\nlocal.go:4:func Local() {}\n"
+	if isErr || out != want {
+		t.Errorf("grep = %q, want %q", out, want)
+	}
+	out, _ = call(t, rd, `{"ecosystem":"go","name":"example.com/local","action":"list","path":null,"start":null,"end":null,"pattern":null,"glob":null}`)
+	if !strings.HasSuffix(out, "]\nlocal.go\nout\n") {
+		t.Errorf("list = %q, want local.go and the link out", out)
+	}
+}

@@ -352,12 +352,17 @@ func TestGOPROXYIsHonoured(t *testing.T) {
 		{name: "direct alone is never used", goproxy: "direct", want: "never fetches from version control"},
 		{name: "a file URL is not used", goproxy: "file:///tmp/proxy", want: "not an http(s) URL"},
 		{name: "GONOPROXY sends the module to version control", goproxy: proxy.URL, noproxy: "example.com/*", want: "GONOPROXY"},
+		{name: "credentials in the URL are dropped, never shown", goproxy: strings.Replace(proxy.URL, "://", "://user:s3cret@", 1)},
+		{name: "credentials in a bad entry are not shown", goproxy: "ftp://user:s3cret@host", want: "not an http(s) URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSandbox(t)
 			f := newFetcher(t, s, map[string]string{"GOPROXY": tt.goproxy, "GONOPROXY": tt.noproxy}, nil)
 			m, err := f.Resolve(context.Background(), p, deps.Go, "example.com/lib")
+			if err != nil && strings.Contains(err.Error(), "s3cret") || m != nil && strings.Contains(m.Origin, "s3cret") {
+				t.Errorf("a credential leaked: %v %v", err, m)
+			}
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -558,4 +563,32 @@ func TestNPMTarballOnAnotherHostIsNotFetched(t *testing.T) {
 	p := pins(t, lockHead(fmt.Sprintf(`"node_modules/left-pad": {"version": "1.3.0", "integrity": %q}`, integrity)))
 	_, err := f.Resolve(context.Background(), p, deps.NPM, "left-pad")
 	refused(t, err, "not on the registry's host")
+}
+
+func TestConcurrentResolvesFetchOnce(t *testing.T) {
+	t.Parallel()
+	proxy := depstest.NewProxy(t)
+	h1 := proxy.AddModule("example.com/lib", "v1.0.0", map[string]string{"lib.go": libGo})
+	s := newSandbox(t)
+	f := newFetcher(t, s, map[string]string{"GOPROXY": proxy.URL}, nil)
+	p := pins(t, goHead("require example.com/lib v1.0.0\n", "example.com/lib v1.0.0 "+h1+"\n"))
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			m, err := f.Resolve(context.Background(), p, deps.Go, "example.com/lib")
+			if err == nil {
+				_, err = m.ReadFile("lib.go")
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := proxy.Requests(); len(got) != 1 {
+		t.Errorf("proxy requests = %v, want one", got)
+	}
+	s.checkConfined(t, 1)
 }

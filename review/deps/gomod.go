@@ -206,12 +206,16 @@ func (f *Fetcher) fetchGoZip(ctx context.Context, mod module.Version, sum, dir s
 		}
 		u, err := url.Parse(p.url)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			last = refuse("GOPROXY entry %q is not an http(s) URL", p.url)
+			last = refuse("GOPROXY entry %q is not an http(s) URL", redactURL(p.url))
 			continue
 		}
-		err = f.tryGoZip(ctx, p.url+"/"+escPath+"/@v/"+escVer+".zip", mod, sum, dir)
+		// Credentials in the URL are dropped, never sent nor shown: what
+		// the tool says reaches the model and the transcript.
+		u.User = nil
+		base := u.String()
+		err = f.tryGoZip(ctx, base+"/"+escPath+"/@v/"+escVer+".zip", mod, sum, dir)
 		if err == nil {
-			return p.url, nil
+			return base, nil
 		}
 		var se *statusError
 		isStatus := errors.As(err, &se)
@@ -289,4 +293,18 @@ func checkZipSize(name string, limit int64) error {
 		}
 	}
 	return nil
+}
+
+// redactURL hides the userinfo of a URL that may not parse.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		u.User = url.User("redacted")
+		return u.String()
+	}
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		if i := strings.Index(s, "://"); i >= 0 && i < at {
+			return s[:i+3] + "redacted" + s[at:]
+		}
+	}
+	return s
 }

@@ -163,7 +163,7 @@ func (f *Fetcher) registry() (*url.URL, error) {
 	}
 	u, err := url.Parse(strings.TrimRight(v, "/"))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, refuse("npm_config_registry %q is not an http(s) URL", v)
+		return nil, refuse("npm_config_registry %q is not an http(s) URL", redactURL(v))
 	}
 	u.User = nil
 	return u, nil
