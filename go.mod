@@ -16,6 +16,7 @@ require (
 	github.com/sethvargo/go-githubactions v1.4.0
 	github.com/sourcegraph/conc v0.3.0
 	github.com/yuin/goldmark v1.8.7
+	golang.org/x/mod v0.42.0
 	golang.org/x/net v0.60.0
 	google.golang.org/genai v1.68.0
 )

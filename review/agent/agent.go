@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/deps"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	// DiffBytes is how much of the diff the first message holds
 	// (DefaultDiffBytes when 0).
 	DiffBytes int
+	// Deps, when set, offers read_dependency on a head with go.mod or
+	// package-lock.json; one Fetcher may serve every reviewer and the lead.
+	Deps *deps.Fetcher
 	// Progress, when set, gets every event of the run, with Reviewer set.
 	Progress func(Progress)
 	// Now is the clock (default time.Now).
@@ -76,7 +80,7 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 		Model:           cfg.Model,
 		System:          SystemPrompt(maxTurns, Guidelines(ctx, pr, cfg.Instructions)),
 		Prompt:          UserPrompt(pr, cfg.DiffBytes),
-		Tools:           append(RepoTools(pr), SubmitTool()),
+		Tools:           append(append(RepoTools(pr), DependencyTools(ctx, pr, cfg.Deps)...), SubmitTool()),
 		Final:           ToolSubmit,
 		MaxTurns:        maxTurns,
 		MaxTokens:       cfg.MaxTokens,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/agent"
+	"github.com/deepreview/deep-review/review/deps"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
@@ -67,6 +68,9 @@ type Config struct {
 	// Cost prices the lead's tokens in US dollars; nil leaves the cost at 0.
 	// Wire it to the price table, e.g. llm.Cost(identity.Model, t, prices).
 	Cost func(review.Tokens) float64
+	// Deps, when set, offers read_dependency to each verification run on a
+	// head with go.mod or package-lock.json (see agent.DependencyTools).
+	Deps *deps.Fetcher
 	// Progress, when set, is told what each run does. Calls are serialised,
 	// so it need not be safe for concurrent use; Progress.Reviewer names the
 	// lead and the finding ("Lead (Claude) #3: ...").

@@ -162,7 +162,7 @@ func (l *Lead) Verify(ctx context.Context, pr *review.PR, findings []review.Find
 	if len(findings) == 0 {
 		return []review.Judgement{}, nil
 	}
-	repoTools := agent.RepoTools(pr)
+	repoTools := append(agent.RepoTools(pr), agent.DependencyTools(ctx, pr, l.cfg.Deps)...)
 	system := VerifySystemPrompt(l.cfg.MaxTurns)
 	order := make([]int, len(findings))
 	for i := range order {
