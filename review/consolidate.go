@@ -149,12 +149,16 @@ func Consolidate(ctx context.Context, in Input) *Report {
 	}
 	findings := cluster(cands)
 
+	candidates := addressedCandidates(in.PR, findings)
+	var settled map[string]Judgement
 	if in.Lead != nil {
 		var rejected []Finding
-		findings, rejected, r.Concerns = applyLead(ctx, in, findings)
+		findings, rejected, settled = verifyWithCandidates(ctx, in, findings, candidates, &r.Concerns)
 		r.Rejected = rejected
 	}
-	applyRounds(r, findings, in.PR.Previous, in.Runs)
+	applyRounds(r, findings, in.PR.Previous, in.Runs, settled)
+	markPreExistingInPR(r.Findings, in.PR.Delta)
+	r.Scope = ScopeOf(in.PR)
 	for i := range r.Rejected {
 		r.Rejected[i].ID = fmt.Sprintf("R%d", i+1)
 	}

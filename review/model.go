@@ -151,6 +151,14 @@ type PR struct {
 	Limitations []Limitation `json:"-"`
 	// Previous is the state of the last round, if there was one.
 	Previous *State `json:"-"`
+	// Delta is what changed since the head the last round reviewed, when
+	// it could be found; nil means the whole PR is reviewed (DeltaReason
+	// says why, when there was a last round).
+	Delta       *Delta `json:"-"`
+	DeltaReason string `json:"-"`
+	// Earlier are the last round's open findings, re-checked at this head
+	// before the reviewers run.
+	Earlier []Earlier `json:"-"`
 }
 
 // Additions is the number of lines the pull request adds.
@@ -388,6 +396,10 @@ type Finding struct {
 	Fingerprint string `json:"fingerprint"`
 	// PatchChecked is set when Patch was checked to apply at the head.
 	PatchChecked bool `json:"patch_checked,omitempty"`
+	// PreExistingInPR marks a new finding of a delta round on lines the
+	// delta did not touch: a late discovery on code that was already there
+	// last round, not a regression of the last push.
+	PreExistingInPR bool `json:"pre_existing_in_pr,omitempty"`
 }
 
 // Concern is a design concern with the reviewers who raised it.
@@ -432,6 +444,9 @@ type Report struct {
 	Retro              string          `json:"retro,omitempty"`
 	WallClockMS        int64           `json:"wall_clock_ms"`
 	GeneratedAt        time.Time       `json:"generated_at"`
+	// Scope says whether this round reviewed the delta since the last
+	// round or the whole pull request, and why.
+	Scope *Scope `json:"scope,omitempty"`
 	// Links point to where the report lives; filled by the caller.
 	Links Links `json:"links,omitempty"`
 }
@@ -528,6 +543,12 @@ type State struct {
 	// decline-list line the renderer wrote for it; only a ticked line that
 	// matches it character for character declines the finding.
 	Lines map[string]string `json:"lines,omitempty"`
+	// Spans maps a fingerprint to where its code was and a digest of it,
+	// so the next round finds it again without a model; Briefs to the
+	// start of its explanation (a bounded total), so a finding carried
+	// without being reported again still says what it is about.
+	Spans  map[string]Span   `json:"spans,omitempty"`
+	Briefs map[string]string `json:"briefs,omitempty"`
 }
 
 // Reviewed reports whether at least one reviewer ended with StatusOK: only

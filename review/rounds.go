@@ -21,7 +21,12 @@ import (
 // that ran this round failed (or, with unknown finders, every reviewer
 // failed), it stays open as carried, with the reviewers who found it and a
 // note, rebuilt from the state (its severity from the ID's letter).
-func applyRounds(r *Report, findings []Finding, prev *State, runs []Run) {
+//
+// When the earlier findings were re-checked at the head (PR.Earlier), one
+// whose code is unchanged is carried without any model asked again; one
+// whose code changed is addressed, unless the lead, asked in settled,
+// found that it still holds.
+func applyRounds(r *Report, findings []Finding, prev *State, runs []Run, settled map[string]Judgement) {
 	matched := map[string]bool{}
 	declined := map[string]bool{}
 	if prev != nil {
@@ -80,13 +85,50 @@ func applyRounds(r *Report, findings []Finding, prev *State, runs []Run) {
 	for _, run := range runs {
 		status[run.Name] = run.Status
 	}
+	earlier := map[string]Earlier{}
+	for _, e := range r.PR.Earlier {
+		earlier[e.Fingerprint] = e
+	}
 	var gone []string
+	addressedBy := map[string]string{}
 	kept := false
 	for _, fp := range prev.Fingerprints {
 		if matched[fp] {
 			continue
 		}
 		finders, failed := unchecked(prev, fp, runs, status)
+		if e, ok := earlier[fp]; ok {
+			j, asked := settled[fp]
+			switch {
+			case e.Unchanged:
+				f := e.finding(fmt.Sprintf("carried: its code is unchanged at %s; no model was asked again", short(r.PR.HeadSHA)))
+				f.Reviewers = finders
+				r.Findings = append(r.Findings, f)
+				matched[fp], kept = true, true
+				continue
+			case asked && j.Accept:
+				note := fmt.Sprintf("carried: its code changed, and the lead found it still holds at %s", short(r.PR.HeadSHA))
+				if j.Reason != "" {
+					note += ": " + j.Reason
+				}
+				f := e.finding(note)
+				f.Reviewers = finders
+				r.Findings = append(r.Findings, f)
+				matched[fp], kept = true, true
+				continue
+			case asked:
+				addressedBy[fp] = "the lead confirmed it is fixed"
+				if j.Reason != "" {
+					addressedBy[fp] += ": " + j.Reason
+				}
+				gone = append(gone, fp)
+				continue
+			case len(failed) == 0 || e.Reason != "":
+				addressedBy[fp] = e.Reason
+				gone = append(gone, fp)
+				continue
+			}
+		}
 		if len(failed) == 0 {
 			gone = append(gone, fp)
 			continue
@@ -127,7 +169,7 @@ func applyRounds(r *Report, findings []Finding, prev *State, runs []Run) {
 			Fingerprint: fp,
 			FirstRound:  prev.FirstRounds[fp],
 			Status:      "addressed",
-			Notes:       []string{fmt.Sprintf("not found at %s in round %d", short(r.PR.HeadSHA), r.Round)},
+			Notes:       []string{addressedNote(addressedBy[fp], r)},
 		})
 	}
 }
@@ -211,4 +253,12 @@ func short(sha string) string {
 		return sha[:7]
 	}
 	return sha
+}
+
+// addressedNote says why an earlier finding counts as addressed.
+func addressedNote(why string, r *Report) string {
+	if why == "" {
+		return fmt.Sprintf("not found at %s in round %d", short(r.PR.HeadSHA), r.Round)
+	}
+	return fmt.Sprintf("%s (at %s, round %d)", why, short(r.PR.HeadSHA), r.Round)
 }

@@ -154,6 +154,13 @@ func SignMarker(body string, key []byte) (string, error) {
 // review; the most severe come first in a report, so they are the ones kept.
 const maxStateFindings = 450
 
+// A finding's brief in the state is the start of its explanation, and all
+// briefs together are bounded, so the marker stays small.
+const (
+	maxBriefRunes = 240
+	maxBriefBytes = 8 << 10
+)
+
 // maxGoneFindings bounds the addressed findings the state remembers.
 const maxGoneFindings = 100
 
@@ -192,6 +199,7 @@ func StateOf(r *Report) State {
 		}
 	}
 	open := map[string]bool{}
+	briefs := 0
 	for _, f := range r.Findings {
 		if f.Fingerprint == "" {
 			continue
@@ -216,6 +224,19 @@ func StateOf(r *Report) State {
 		}
 		if f.Status == FindingDeclined {
 			s.Declined = append(s.Declined, f.Fingerprint)
+		}
+		if span, ok := SpanOf(f); ok {
+			if s.Spans == nil {
+				s.Spans = map[string]Span{}
+			}
+			s.Spans[f.Fingerprint] = span
+		}
+		if brief := clip(strings.TrimSpace(f.Explanation), maxBriefRunes); brief != "" && briefs+len(brief) <= maxBriefBytes {
+			if s.Briefs == nil {
+				s.Briefs = map[string]string{}
+			}
+			s.Briefs[f.Fingerprint] = brief
+			briefs += len(brief)
 		}
 	}
 	wasDeclined := map[string]bool{}
