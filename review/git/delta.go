@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,23 +38,30 @@ type LineRange struct{ Start, End int }
 // Overlaps reports whether the range shares a line with start..end.
 func (r LineRange) Overlaps(start, end int) bool { return r.Start <= end && start <= r.End }
 
-// ErrNoDelta is wrapped by FindDelta's errors when the reviewed head cannot
-// be matched to the new history; the caller reviews the whole PR.
-var ErrNoDelta = errors.New("no delta")
+// NoDeltaError is FindDelta's error when the reviewed head cannot be
+// matched to the new history; the caller reviews the whole PR, and Reason
+// says why in words for the report.
+type NoDeltaError struct{ Reason string }
+
+func (e *NoDeltaError) Error() string { return "no delta: " + e.Reason }
+
+func noDelta(format string, args ...any) error {
+	return &NoDeltaError{Reason: fmt.Sprintf(format, args...)}
+}
 
 // FindDelta finds the interdiff from reviewed (the head an earlier round
 // recorded) to head, on a branch whose base is now base. When reviewed is an
 // ancestor of head the interdiff starts there. After a rebase or force-push
 // it matches the reviewed commits, by stable patch id, to a prefix of the
 // new ones, and starts at the last of them. diffArgs are the arguments that
-// every diff of the gather uses (prefixes, renames, no drivers). Errors that
-// wrap ErrNoDelta say, in words for the report, why no delta was found.
+// every diff of the gather uses (prefixes, renames, no drivers). A
+// *NoDeltaError says why no delta was found.
 func FindDelta(ctx context.Context, repo Repo, reviewed, base, head string, diffArgs []string) (*Delta, error) {
 	if reviewed == "" {
-		return nil, fmt.Errorf("%w: no earlier head is recorded", ErrNoDelta)
+		return nil, noDelta("no earlier head is recorded")
 	}
 	if !repo.HasCommit(ctx, reviewed) {
-		return nil, fmt.Errorf("%w: the reviewed head %s is not in the repository (garbage collected, or never fetched)", ErrNoDelta, short(reviewed))
+		return nil, noDelta("the reviewed head %s is not in the repository (garbage collected, or never fetched)", short(reviewed))
 	}
 	d := &Delta{Reviewed: reviewed}
 	if _, err := repo.Run(ctx, "merge-base", "--is-ancestor", reviewed, head); err == nil {
@@ -92,11 +98,11 @@ func FindDelta(ctx context.Context, repo Repo, reviewed, base, head string, diff
 func rebasedCounterpart(ctx context.Context, repo Repo, reviewed, base, head string) (string, error) {
 	oldFork, err := repo.Output(ctx, "merge-base", reviewed, base)
 	if err != nil || oldFork == "" {
-		return "", fmt.Errorf("%w: the reviewed head %s shares no history with the base", ErrNoDelta, short(reviewed))
+		return "", noDelta("the reviewed head %s shares no history with the base", short(reviewed))
 	}
 	newFork, err := repo.Output(ctx, "merge-base", head, base)
 	if err != nil || newFork == "" {
-		return "", fmt.Errorf("%w: the head %s shares no history with the base", ErrNoDelta, short(head))
+		return "", noDelta("the head %s shares no history with the base", short(head))
 	}
 	old, err := patchIDs(ctx, repo, oldFork, reviewed)
 	if err != nil {
@@ -107,14 +113,14 @@ func rebasedCounterpart(ctx context.Context, repo Repo, reviewed, base, head str
 		return "", err
 	}
 	if len(old) == 0 {
-		return "", fmt.Errorf("%w: the reviewed head %s has no commits of its own", ErrNoDelta, short(reviewed))
+		return "", noDelta("the reviewed head %s has no commits of its own", short(reviewed))
 	}
 	matched := 0
 	for matched < len(old) && matched < len(cur) && old[matched].patch == cur[matched].patch {
 		matched++
 	}
 	if matched < len(old) {
-		return "", fmt.Errorf("%w: history was rewritten: %d of the %d reviewed commits have no matching patch at the new head", ErrNoDelta, len(old)-matched, len(old))
+		return "", noDelta("history was rewritten: %d of the %d reviewed commits have no matching patch at the new head", len(old)-matched, len(old))
 	}
 	return cur[matched-1].commit, nil
 }

@@ -105,15 +105,15 @@ func TestFindDeltaRefusesRewrittenHistory(t *testing.T) {
 	commitFile(t, r, "b.txt", "something else\n", "add b differently")
 	head := commitFile(t, r, "c.txt", "c1\nc2\n", "add c")
 	_, err := FindDelta(context.Background(), r, reviewed, base, head, testDiffArgs)
-	if !errors.Is(err, ErrNoDelta) || !strings.Contains(err.Error(), "history was rewritten") {
-		t.Errorf("err = %v, want ErrNoDelta saying the history was rewritten", err)
+	if nd, ok := errors.AsType[*NoDeltaError](err); !ok || !strings.Contains(nd.Reason, "history was rewritten") {
+		t.Errorf("err = %v, want a NoDeltaError saying the history was rewritten", err)
 	}
 }
 
 func TestFindDeltaWithoutTheReviewedHead(t *testing.T) {
 	r, base, head := branchRepo(t)
 	_, err := FindDelta(context.Background(), r, strings.Repeat("a", 40), base, head, testDiffArgs)
-	if !errors.Is(err, ErrNoDelta) || !strings.Contains(err.Error(), "not in the repository") {
-		t.Errorf("err = %v, want ErrNoDelta saying the head is missing", err)
+	if nd, ok := errors.AsType[*NoDeltaError](err); !ok || !strings.Contains(nd.Reason, "not in the repository") {
+		t.Errorf("err = %v, want a NoDeltaError saying the head is missing", err)
 	}
 }

@@ -74,6 +74,9 @@ type GitHubOptions struct {
 	// review.RecogniseSticky). Empty accepts unsigned markers.
 	StateKey string
 	Filters  Filters
+	// Scope is ScopeAuto ("" too: a later round focuses on the delta since
+	// the head the last round reviewed, when it can be found) or ScopeFull.
+	Scope string
 
 	// Logf receives progress notes and fallbacks worth telling the user
 	// (never a secret); nil discards them.
@@ -131,6 +134,8 @@ type gatherer struct {
 	// cloned is the partial clone made for this gather, removed again when
 	// the gather fails.
 	cloned string
+	// rem is the remote the head's commits came from.
+	rem remote
 }
 
 func (g *gatherer) logf(format string, args ...any) {
@@ -219,6 +224,15 @@ func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
 		st := ours[0].State
 		p.Previous = &st
 	}
+	if local != nil {
+		fetch := func(ctx context.Context, sha string) error { return g.rem.fetch(ctx, *local, nil, sha) }
+		if err := focus(ctx, *local, p, g.opts.Scope, fetch); err != nil {
+			return nil, err
+		}
+		if p.DeltaReason != "" {
+			g.logf("reviewing the whole pull request: %s", p.DeltaReason)
+		}
+	}
 	p.Comments, err = g.feedback(ctx, p, comments)
 	if err != nil {
 		return nil, err
@@ -291,6 +305,7 @@ func (g *gatherer) fromGit(ctx context.Context, p *review.PR, gp *github.PullReq
 	if _, err := ensureCommits(ctx, repo, rem, p.BaseSHA, p.HeadSHA, g.logf); err != nil {
 		return fail(err)
 	}
+	g.rem = rem
 	res, err := gatherGit(ctx, repo, p.BaseSHA, p.HeadSHA, g.m, false)
 	if err != nil {
 		return fail(err)
