@@ -69,7 +69,9 @@ func UserPrompt(pr *review.PR, diffBytes int) string {
 	if pr.Number > 0 {
 		name = fmt.Sprintf("%s#%d", pr.Repo, pr.Number)
 	}
-	fmt.Fprintf(&b, "Review the pull request %s.\n\n## Pull request\n\n", name)
+	fmt.Fprintf(&b, "Review the pull request %s.\n", name)
+	b.WriteString(deltaLead(pr, diffBytes))
+	b.WriteString("\n## Pull request\n\n")
 	fmt.Fprintf(&b, "- Base: %s, head: %s, merge base: %s\n", short(pr.BaseSHA), short(pr.HeadSHA), short(pr.MergeBase))
 	fmt.Fprintf(&b, "- Size: %d files changed, +%d -%d lines, %d commits\n", len(pr.Files), pr.Additions(), pr.Deletions(), len(pr.Commits))
 	if pr.Draft {
@@ -165,7 +167,9 @@ func UserPrompt(pr *review.PR, diffBytes int) string {
 		b.WriteString(Fence("limitations", l.String()))
 	}
 
-	if prev := pr.Previous; prev != nil && len(prev.Fingerprints) > 0 {
+	if s := earlierFindings(pr); s != "" {
+		b.WriteString(s)
+	} else if prev := pr.Previous; prev != nil && len(prev.Fingerprints) > 0 {
 		fmt.Fprintf(&b, "\n## Earlier rounds\n\nRound %d reviewed the head %s and reported these findings. Check whether the head addresses each; report again the ones it does not.\n\n", prev.Round, short(prev.HeadSHA))
 		p := section{max: 8_000, what: "earlier findings"}
 		for _, fp := range prev.Fingerprints {
@@ -185,8 +189,12 @@ func UserPrompt(pr *review.PR, diffBytes int) string {
 		b.WriteString(Fence("earlier-findings", p.String()))
 	}
 
-	b.WriteString("\n## Diff\n\n")
-	b.WriteString(promptDiff(pr.Diff, diffBytes))
+	if pr.Delta != nil {
+		b.WriteString("\n## Diff\n\nThe whole pull request's diff was reviewed last round; the interdiff above is what is new. Call diff (no path, or a path) for any part of it.\n")
+	} else {
+		b.WriteString("\n## Diff\n\n")
+		b.WriteString(promptDiff(pr.Diff, diffBytes))
+	}
 	b.WriteString("\nStart with the riskiest changes. Read the code around them, check callers and tests, blame the lines you cite, and end by calling submit_review.\n")
 	return b.String()
 }
