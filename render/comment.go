@@ -64,9 +64,19 @@ func stateMarker(r *review.Report, limit int, lines map[string]string) string {
 			}
 		}
 	}
+	// A marker over half the comment sheds, in turn, what the next round
+	// can best do without: the briefs of carried findings, the spans that
+	// re-check them without a model, then the titles and files.
 	m := review.EncodeState(st)
-	if len(m) > limit/2 {
-		st.Titles, st.Files = nil, nil
+	for _, shed := range []func(){
+		func() { st.Briefs = nil },
+		func() { st.Spans = nil },
+		func() { st.Titles, st.Files = nil, nil },
+	} {
+		if len(m) <= limit/2 {
+			break
+		}
+		shed()
 		m = review.EncodeState(st)
 	}
 	return m

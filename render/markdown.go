@@ -207,6 +207,9 @@ func (m *md) finding(f review.Finding, i int, depth string) {
 	case review.FindingDeclined:
 		meta = append(meta, "declined")
 	}
+	if f.PreExistingInPR {
+		meta = append(meta, "pre-existing in this PR")
+	}
 	if l := m.r.Links.Inline[f.Fingerprint]; linkable(l.URL) {
 		meta = append(meta, "[inline comment]("+l.URL+")")
 	} else if l.Reason != "" {
@@ -452,6 +455,26 @@ func (m *md) rounds(depth string) {
 		m.blank()
 		return
 	}
+	if sc := m.r.Scope; sc != nil {
+		m.line(m.scopeLine(sc))
+		m.blank()
+	}
+	m.line(depth + "# New")
+	m.blank()
+	n := newFindings(m.r)
+	ns, more := capped(m, n)
+	for _, f := range ns {
+		s := "- " + m.shortFinding(f) + fmt.Sprintf(", first seen in round %d", f.FirstRound)
+		if f.PreExistingInPR {
+			s += ", on code the last push did not touch (pre-existing in this PR)"
+		}
+		m.line(s)
+	}
+	m.more(more)
+	if len(n) == 0 {
+		m.line("None.")
+	}
+	m.blank()
 	m.line(depth + "# Carried")
 	m.blank()
 	for _, f := range c {
@@ -463,7 +486,7 @@ func (m *md) rounds(depth string) {
 	m.blank()
 	m.line(depth + "# Addressed")
 	m.blank()
-	as, more := capped(m, a)
+	as, more2 := capped(m, a)
 	for _, f := range as {
 		s := "- " + m.shortFinding(f)
 		if f.FirstRound > 0 {
@@ -471,7 +494,7 @@ func (m *md) rounds(depth string) {
 		}
 		m.line(s)
 	}
-	m.more(more)
+	m.more(more2)
 	if len(a) == 0 {
 		m.line("None.")
 	}
@@ -485,6 +508,22 @@ func (m *md) rounds(depth string) {
 		m.line("None.")
 	}
 	m.blank()
+}
+
+// scopeLine says what a later round reviewed: the delta since the last
+// reviewed head, or the whole pull request and why.
+func (m *md) scopeLine(sc *review.Scope) string {
+	if sc.Mode == review.ScopeDelta {
+		s := fmt.Sprintf("This round reviewed the delta since %s", m.code(shortSHA(sc.From)))
+		if sc.Rebased {
+			s += ", the commit the last reviewed head became after a rebase (matched by patch id)"
+		}
+		return s + fmt.Sprintf(": %s changed; the rest of the pull request was kept in view.", plural(len(sc.Files), "file"))
+	}
+	if sc.Reason == "" {
+		return "This round reviewed the whole pull request."
+	}
+	return "This round reviewed the whole pull request: " + m.inline(sc.Reason) + "."
 }
 
 func (m *md) rejected(depth string) {

@@ -316,3 +316,29 @@ func TestMinimalReportRendersInEveryFormat(t *testing.T) {
 	}
 	validateSARIF(t, out)
 }
+
+func TestALaterRoundSaysWhatItReviewedAndWhatIsNew(t *testing.T) {
+	r := fixture()
+	for i := range r.Findings {
+		if r.Findings[i].Status == review.FindingNew {
+			r.Findings[i].PreExistingInPR = true
+			break
+		}
+	}
+	r.Scope = &review.Scope{Mode: review.ScopeDelta, From: "0123456789abcdef", Rebased: true, Files: []string{"limiter.go"}}
+	got := string(Markdown(r, Options{}))
+	for _, want := range []string{
+		"This round reviewed the delta since `0123456`, the commit the last reviewed head became after a rebase (matched by patch id): 1 file changed",
+		"### New",
+		"on code the last push did not touch (pre-existing in this PR)",
+		"· pre-existing in this PR",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	r.Scope = &review.Scope{Mode: review.ScopeFull, Reason: "history was rewritten: 1 of the 2 reviewed commits have no matching patch at the new head"}
+	if got := string(Markdown(r, Options{})); !strings.Contains(got, "This round reviewed the whole pull request: history was rewritten") {
+		t.Error("a full round does not say why it reviewed the whole pull request")
+	}
+}

@@ -241,6 +241,16 @@ func declined(r *review.Report) []review.Finding {
 	return out
 }
 
+func newFindings(r *review.Report) []review.Finding {
+	var out []review.Finding
+	for _, f := range r.Findings {
+		if f.Status == review.FindingNew {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func carried(r *review.Report) []review.Finding {
 	var out []review.Finding
 	for _, f := range r.Findings {

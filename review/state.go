@@ -158,8 +158,11 @@ const maxStateFindings = 450
 // briefs together are bounded, so the marker stays small.
 const (
 	maxBriefRunes = 240
-	maxBriefBytes = 8 << 10
+	maxBriefBytes = 6 << 10
 )
+
+// maxStateSpans bounds the findings whose code the state can re-check.
+const maxStateSpans = 150
 
 // maxGoneFindings bounds the addressed findings the state remembers.
 const maxGoneFindings = 100
@@ -225,7 +228,7 @@ func StateOf(r *Report) State {
 		if f.Status == FindingDeclined {
 			s.Declined = append(s.Declined, f.Fingerprint)
 		}
-		if span, ok := SpanOf(f); ok {
+		if span, ok := SpanOf(f); ok && len(s.Spans) < maxStateSpans {
 			if s.Spans == nil {
 				s.Spans = map[string]Span{}
 			}
