@@ -19,12 +19,12 @@ const (
 	ScopeFull = "full"
 )
 
-// focus prepares a later round: it re-checks the last round's open findings
+// Focus prepares a later round: it re-checks the last round's open findings
 // at the head (p.Earlier) and, unless scope is full, finds the delta since
 // the head the last round reviewed (p.Delta), fetching that head when the
 // checkout lacks it; when there is none it says why (p.DeltaReason).
 // fetch, when set, fetches a commit the checkout does not hold.
-func focus(ctx context.Context, repo git.Repo, p *review.PR, scope string, fetch func(ctx context.Context, sha string) error) error {
+func Focus(ctx context.Context, repo git.Repo, p *review.PR, scope string, fetch func(ctx context.Context, sha string) error) error {
 	prev := p.Previous
 	if prev == nil {
 		return nil

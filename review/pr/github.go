@@ -226,7 +226,7 @@ func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
 	}
 	if local != nil {
 		fetch := func(ctx context.Context, sha string) error { return g.rem.fetch(ctx, *local, nil, sha) }
-		if err := focus(ctx, *local, p, g.opts.Scope, fetch); err != nil {
+		if err := Focus(ctx, *local, p, g.opts.Scope, fetch); err != nil {
 			return nil, err
 		}
 		if p.DeltaReason != "" {
