@@ -134,3 +134,15 @@ func TestBatchTreeReadsLikeTree(t *testing.T) {
 		t.Error("a read after Close succeeded")
 	}
 }
+
+func TestBatchTreeGoesOnAfterAMissingPathWithASpace(t *testing.T) {
+	r, sha := newRepo(t)
+	b := NewBatchTree(context.Background(), r, sha)
+	defer b.Close()
+	if _, err := b.ReadFile("no such file.txt"); err == nil || !strings.Contains(err.Error(), "not in") {
+		t.Errorf("missing path with spaces: err = %v, want not in the commit", err)
+	}
+	if got, err := b.ReadFile("a.txt"); err != nil || string(got) != "one\ntwo\nthree\n" {
+		t.Errorf("read after a missing path with spaces = %q, %v; want a.txt", got, err)
+	}
+}
