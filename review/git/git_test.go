@@ -2,6 +2,8 @@ package git
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +146,18 @@ func TestBatchTreeGoesOnAfterAMissingPathWithASpace(t *testing.T) {
 	}
 	if got, err := b.ReadFile("a.txt"); err != nil || string(got) != "one\ntwo\nthree\n" {
 		t.Errorf("read after a missing path with spaces = %q, %v; want a.txt", got, err)
+	}
+}
+
+func TestStreamReportsGitsErrorAndStopsOnReadsError(t *testing.T) {
+	r, sha := newRepo(t)
+	ctx := context.Background()
+	err := r.Stream(ctx, func(rd io.Reader) error { _, err := io.Copy(io.Discard, rd); return err }, "rev-parse", "--verify", "nope^{commit}")
+	if _, ok := err.(*Error); !ok || ExitCode(err) != 128 {
+		t.Errorf("failing git: err = %#v, want *Error with exit code 128", err)
+	}
+	stop := errors.New("enough")
+	if err := r.Stream(ctx, func(io.Reader) error { return stop }, "log", "-p", sha); err != stop {
+		t.Errorf("read error: err = %v, want it returned as is", err)
 	}
 }
