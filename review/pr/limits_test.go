@@ -85,3 +85,28 @@ func TestLocalSkipsFilesOverTheLimitsWithTheReason(t *testing.T) {
 		t.Errorf("Files = %q, diff of %d bytes; want small.go alone within the total", files, len(got.Diff))
 	}
 }
+
+func TestFetchHistoryTakesPathsLiterally(t *testing.T) {
+	t.Parallel()
+	src := newFixture(t)
+	src.write("[x].txt", "literal v1\n")
+	src.write("x.txt", "matched by the glob [x].txt\n")
+	src.commit("base")
+	src.write("[x].txt", "literal v2\n")
+	head := src.commit("change")
+	remote := bareRemote(t, src, head)
+	clone := cloneOf(t, "file://"+remote, "--filter=blob:none", "--no-checkout")
+	ctx := context.Background()
+	if err := fetchHistory(ctx, clone.repo, head, []string{"[x].txt"}); err != nil {
+		t.Fatal(err)
+	}
+	missing := clone.git("rev-list", "--objects", "--missing=print", head, "--", ":(literal)[x].txt")
+	if strings.Contains(missing, "\n?") || strings.HasPrefix(missing, "?") {
+		t.Errorf("blobs of [x].txt still missing after fetchHistory:\n%s", missing)
+	}
+	// x.txt matches [x].txt as a glob: its blob must not have been fetched.
+	other := clone.git("rev-list", "--objects", "--missing=print", head, "--", ":(literal)x.txt")
+	if !strings.HasPrefix(other, "?") && !strings.Contains(other, "\n?") {
+		t.Errorf("fetchHistory fetched x.txt, which only the glob [x].txt matches:\n%s", other)
+	}
+}
