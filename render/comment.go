@@ -56,7 +56,7 @@ func stateMarker(r *review.Report, limit int) string {
 func (m *md) comment() {
 	r := m.r
 	c := r.Counts()
-	m.p("## Deep review of #%d, round %d: %s\n\n", r.PR.Number, r.Round, r.Verdict.Decision.Label())
+	m.p("## Deep review of %s, round %d: %s\n\n", m.inline(prLabel(r.PR)), r.Round, r.Verdict.Decision.Label())
 	m.note()
 	m.line("Verdict: " + m.verdict(false))
 	m.blank()

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -30,13 +29,21 @@ type LocalOptions struct {
 	Filters    Filters
 	// Limits bound the diff held in memory; the zero value is the defaults.
 	Limits Limits
+	// Repo is the repository as "OWNER/NAME" (--repo); "" takes it from
+	// the origin remote when that is a GitHub URL, else leaves it unknown.
+	Repo string
+	// ServerURL is a GitHub Enterprise Server (GITHUB_SERVER_URL) whose
+	// remotes count as GitHub URLs too; github.com always does.
+	ServerURL string
 }
 
 // Local gathers the changes from the merge base of Base and Head to Head from
 // local git alone, with no network: the commits (oldest first), the changed
 // files, the unified diff (no size limit), the skipped files and the candidate
 // acknowledged limitations (at most 500). Title and Author come from Head's
-// commit; Repo from the origin remote's URL, or else the directory's name.
+// commit; Repo from opts.Repo, else from the origin remote when it is on
+// GitHub, else it is "" (unknown: nothing may link to it). The PR is marked
+// Local, with no number: it is the range BaseRef..HeadRef.
 // PR.Dir is the repository's top-level directory, whatever it has checked out.
 func Local(ctx context.Context, opts LocalOptions) (*review.PR, error) {
 	m, err := newMatcher(opts.Filters)
@@ -65,8 +72,13 @@ func Local(ctx context.Context, opts LocalOptions) (*review.PR, error) {
 	if err != nil {
 		return nil, err
 	}
+	name := opts.Repo
+	if name == "" {
+		name = repoName(ctx, repo, opts.ServerURL)
+	}
 	p := &review.PR{
-		Repo:    repoName(ctx, repo),
+		Repo:    name,
+		Local:   true,
 		BaseRef: opts.Base,
 		HeadRef: opts.Head,
 		BaseSHA: base,
@@ -523,47 +535,48 @@ func generatedFiles(ctx context.Context, repo git.Repo, mb, head string, files [
 	return gen, nil
 }
 
-// repoName names the repository after its origin remote ("owner/name"), or
-// after its directory when it has none.
-func repoName(ctx context.Context, repo git.Repo) string {
+// repoName is "owner/name" from the origin remote when it is a GitHub URL,
+// or "" when the repository is not known to be on GitHub.
+func repoName(ctx context.Context, repo git.Repo, serverURL string) string {
 	u, err := repo.Output(ctx, "config", "--get", "remote.origin.url")
-	if err == nil {
-		if name := nameFromURL(u); name != "" {
-			return name
-		}
+	if err != nil {
+		return ""
 	}
-	return filepath.Base(repo.Dir)
+	var hosts []string
+	if su, err := url.Parse(serverURL); err == nil && su.Hostname() != "" {
+		hosts = append(hosts, su.Hostname())
+	}
+	return nameFromURL(u, hosts...)
 }
 
-// nameFromURL turns a remote URL into "owner/name": https, ssh and scp-like
-// URLs give their last two path elements, local paths their last one. Any
-// credentials in the URL are dropped.
-func nameFromURL(raw string) string {
+// nameFromURL turns a GitHub remote URL (https, ssh or scp-like, on
+// github.com or one of the GitHub Enterprise hosts given) into
+// "owner/name", and any other URL or path into "". Any credentials in the
+// URL are dropped.
+func nameFromURL(raw string, hosts ...string) string {
 	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return ""
-	}
-	var p string
-	local := false
-	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
-		p = u.Path
-		local = u.Scheme == "file"
+	var host, p string
+	if u, err := url.Parse(raw); err == nil && len(u.Scheme) > 1 {
+		host, p = u.Hostname(), u.Path
 	} else if i := strings.Index(raw, ":"); i > 1 && !strings.Contains(raw[:i], "/") {
-		p = raw[i+1:] // git@host:owner/name.git
-	} else {
-		p = raw
-		local = true
+		host, p = raw[:i], raw[i+1:] // git@github.com:owner/name.git
+		if at := strings.LastIndex(host, "@"); at >= 0 {
+			host = host[at+1:]
+		}
 	}
-	p = strings.TrimSuffix(strings.Trim(p, "/"), ".git")
-	p = strings.TrimSuffix(p, "/")
-	if p == "" {
+	known := false
+	for _, h := range append([]string{"github.com", "www.github.com", "ssh.github.com"}, hosts...) {
+		known = known || strings.EqualFold(host, h)
+	}
+	if !known {
 		return ""
 	}
+	p = strings.TrimSuffix(strings.TrimSuffix(strings.Trim(p, "/"), "/"), ".git")
 	parts := strings.Split(p, "/")
-	if local || len(parts) < 2 {
-		return path.Base(p)
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" || parts[0] == "." || parts[0] == ".." || parts[1] == "." || parts[1] == ".." {
+		return ""
 	}
-	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
+	return parts[0] + "/" + parts[1]
 }
 
 func short(sha string) string {
