@@ -85,7 +85,11 @@ func stateMarker(r *review.Report, limit int, lines map[string]string) string {
 func (m *md) comment() {
 	r := m.r
 	c := r.Counts()
-	m.p("%s%s\n\n", review.CommentHeader(r.PR.Number, r.Round), r.Verdict.Decision.Label())
+	if r.PR.Local || r.PR.Number == 0 {
+		m.p("## Deep review of %s, round %d: %s\n\n", m.inline(prLabel(r.PR)), r.Round, r.Verdict.Decision.Label())
+	} else {
+		m.p("%s%s\n\n", review.CommentHeader(r.PR.Number, r.Round), r.Verdict.Decision.Label())
+	}
 	m.note()
 	m.line("Verdict: " + m.verdict(false))
 	m.blank()

@@ -218,11 +218,11 @@ func safeURL(u string) bool { return linkable(u) }
 
 func (h *hw) page(css string) error {
 	r := h.r()
-	title := fmt.Sprintf("Deep Review: %s #%d, round %d", r.PR.Repo, r.PR.Number, r.Round)
+	title := fmt.Sprintf("Deep Review: %s %s, round %d", repoLabel(r.PR), prLabel(r.PR), r.Round)
 	h.w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
 	h.w("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
 	h.w("<title>" + h.plainInline(title) + "</title>\n<style>\n" + pageCSS + css + "</style>\n</head>\n<body>\n<main>\n")
-	h.heading(1, h.id("top"), h.plainInline(fmt.Sprintf("Deep Review: %s-pr-%d", r.GeneratedAt.UTC().Format("20060102-150405"), r.PR.Number)))
+	h.heading(1, h.id("top"), h.plainInline(fmt.Sprintf("Deep Review: %s-%s", r.GeneratedAt.UTC().Format("20060102-150405"), prSlug(r.PR))))
 	h.header()
 	h.toc()
 	h.section(h.id("executive-summary"), "Executive summary")
@@ -271,12 +271,12 @@ func (h *hw) header() {
 	row := func(k, v string) { h.p("<tr><th scope=\"row\">%s</th><td>%s</td></tr>\n", k, v) }
 	h.w("<div class=\"scroll\"><table class=\"header\">\n")
 	row("Date", esc(r.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC")))
-	row("Repo", h.plainInline(pr.Repo))
-	row("Round", fmt.Sprintf("%d (of PR #%d)", r.Round, pr.Number))
+	row("Repo", h.plainInline(repoLabel(pr)))
+	row("Round", fmt.Sprintf("%d (of %s)", r.Round, h.plainInline(roundOf(pr))))
 	if pr.Author != "" {
 		row("Author", h.codeInline("@"+strings.TrimPrefix(pr.Author, "@")))
 	}
-	row("PR", fmt.Sprintf("#%d — %s", pr.Number, h.inline(pr.Title)))
+	row(prKind(pr), h.plainInline(prLabel(pr))+" — "+h.inline(pr.Title))
 	branch := h.codeInline(pr.HeadRef)
 	if pr.BaseRef != "" {
 		branch += " → " + h.codeInline(pr.BaseRef)

@@ -690,18 +690,59 @@ func (m *md) note() {
 	m.blank()
 }
 
+// prLabel names what was reviewed: "#12" for a pull request, "main..feature"
+// for a local range.
+func prLabel(pr review.PR) string {
+	if pr.Local {
+		return pr.BaseRef + ".." + pr.HeadRef
+	}
+	return fmt.Sprintf("#%d", pr.Number)
+}
+
+// roundOf is what the round counts reviews of: "PR #12", or the range.
+func roundOf(pr review.PR) string {
+	if pr.Local {
+		return prLabel(pr)
+	}
+	return "PR " + prLabel(pr)
+}
+
+// prKind is the header row's name for prLabel.
+func prKind(pr review.PR) string {
+	if pr.Local {
+		return "Range"
+	}
+	return "PR"
+}
+
+// prSlug is the title's name for the review: "pr-12", or the local range.
+func prSlug(pr review.PR) string {
+	if pr.Local {
+		return prLabel(pr)
+	}
+	return fmt.Sprintf("pr-%d", pr.Number)
+}
+
+// repoLabel is the repository's name, or says it is unknown.
+func repoLabel(pr review.PR) string {
+	if pr.Repo == "" {
+		return "(local checkout)"
+	}
+	return pr.Repo
+}
+
 // header writes the header table.
 func (m *md) header() {
 	r := m.r
 	pr := r.PR
 	m.line("| Date | " + r.GeneratedAt.UTC().Format("2006-01-02 15:04 UTC") + " |")
 	m.line("|---|---|")
-	m.line("| Repo | " + m.cell(pr.Repo) + " |")
-	m.p("| Round | %d (of PR #%d) |\n", r.Round, pr.Number)
+	m.line("| Repo | " + m.cell(repoLabel(pr)) + " |")
+	m.p("| Round | %d (of %s) |\n", r.Round, m.cell(roundOf(pr)))
 	if pr.Author != "" {
 		m.line("| Author | " + m.code("@"+strings.TrimPrefix(pr.Author, "@")) + " |")
 	}
-	m.p("| PR | #%d — %s |\n", pr.Number, m.cell(pr.Title))
+	m.p("| %s | %s — %s |\n", prKind(pr), m.cell(prLabel(pr)), m.cell(pr.Title))
 	branch := m.cellCode(pr.HeadRef)
 	if pr.BaseRef != "" {
 		branch += " → " + m.cellCode(pr.BaseRef)
@@ -759,7 +800,7 @@ func (m *md) verdict(inCell bool) string {
 // body writes the whole report at m's level.
 func (m *md) report() {
 	r := m.r
-	m.p("# Deep Review: %s-pr-%d\n\n", r.GeneratedAt.UTC().Format("20060102-150405"), r.PR.Number)
+	m.p("# Deep Review: %s-%s\n\n", r.GeneratedAt.UTC().Format("20060102-150405"), m.inline(prSlug(r.PR)))
 	m.note()
 	m.header()
 	m.paragraph("Executive summary", "##", r.Summary)

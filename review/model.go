@@ -139,6 +139,9 @@ type PR struct {
 	MergeBase string   `json:"merge_base"`
 	Commits   []Commit `json:"commits"`
 	Draft     bool     `json:"-"`
+	// Local marks a review of a local range (BaseRef..HeadRef) rather than
+	// of a pull request: Number is 0 and Repo may be "" (unknown).
+	Local bool `json:"local,omitempty"`
 
 	// Dir is the checkout at the head; the repository tools read it.
 	Dir string `json:"-"`

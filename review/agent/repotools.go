@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -57,6 +56,8 @@ type repo struct {
 	mu        sync.Mutex
 	tree      *tree
 	prCommits map[string]bool
+	// attrGit is git reading with the base's attributes (blameGit).
+	attrGit *git.Repo
 }
 
 // headTree is the head commit's tree, listed on first successful use.
@@ -543,7 +544,7 @@ func (r *repo) blameTool() Tool {
 				return fmt.Sprintf("%s is a large file (%d bytes); its blame is not shown.", info.rel, info.size), nil
 			}
 			rel := info.real
-			args := []string{"blame", "--porcelain"}
+			args := []string{"blame", "--porcelain", "--no-textconv"}
 			if p.Start != nil || p.End != nil {
 				s, e := 1, 0
 				if p.Start != nil {
@@ -563,12 +564,37 @@ func (r *repo) blameTool() Tool {
 				args = append(args, "-L", rng)
 			}
 			args = append(args, r.head(), "--", rel)
-			out, err := r.git.Run(ctx, args...)
+			g, err := r.blameGit(ctx)
+			if err != nil {
+				return "", err
+			}
+			out, err := g.Run(ctx, args...)
 			if err != nil {
 				return "", gitErr(ctx, ToolBlame, err)
 			}
 			return r.formatBlame(ctx, rel, out)
 		})
+}
+
+// blameGit is the repository as git_blame reads it: with the base's
+// gitattributes, not those of the head the PR controls (see
+// git.Repo.ReadingAt). It is set up on first use.
+func (r *repo) blameGit(ctx context.Context) (git.Repo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.attrGit != nil {
+		return *r.attrGit, nil
+	}
+	base := r.pr.BaseSHA
+	if base == "" {
+		base = r.pr.MergeBase
+	}
+	g, err := r.git.ReadingAt(ctx, base)
+	if err != nil {
+		return git.Repo{}, gitErr(ctx, ToolBlame, err)
+	}
+	r.attrGit = &g
+	return g, nil
 }
 
 type blameInfo struct {
@@ -592,10 +618,13 @@ func (r *repo) formatBlame(ctx context.Context, rel string, out []byte) (string,
 	var sha string
 	var final int
 	lines := 0
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 64<<10), maxFileBytes+1)
-	for sc.Scan() {
-		line := sc.Text()
+	// Lines are cut from the output as it is: a header line (a commit's
+	// summary, an author) may be of any length, which a bufio.Scanner
+	// would stop at.
+	for rest := out; len(rest) > 0; {
+		var raw []byte
+		raw, rest, _ = bytes.Cut(rest, []byte{'\n'})
+		line := string(raw)
 		if strings.HasPrefix(line, "\t") {
 			text := line[1:]
 			if strings.IndexByte(text, 0) >= 0 {
@@ -798,72 +827,14 @@ func (f fileDiff) touches(p string) bool {
 	return false
 }
 
-// splitDiff cuts a git diff into its files at each "diff --git" line.
+// splitDiff cuts a git diff into its files with the gather's parser
+// (git.SplitDiff, go-gitdiff), so the tool and the gather agree on every
+// part's paths.
 func splitDiff(diff string) []fileDiff {
-	var files []fileDiff
-	var cur *fileDiff
-	var b strings.Builder
-	flush := func() {
-		if cur != nil {
-			cur.text = b.String()
-			files = append(files, *cur)
-		}
-		b.Reset()
+	parts := git.SplitDiff(diff)
+	files := make([]fileDiff, len(parts))
+	for i, p := range parts {
+		files[i] = fileDiff{name: p.Name(), paths: p.Paths(), text: p.Text}
 	}
-	for _, line := range strings.SplitAfter(diff, "\n") {
-		if strings.HasPrefix(line, "diff --git ") {
-			flush()
-			cur = &fileDiff{}
-			header := strings.TrimSuffix(line, "\n")
-			if a, bp, ok := splitGitHeader(strings.TrimPrefix(header, "diff --git ")); ok {
-				cur.paths = append(cur.paths, a, bp)
-				cur.name = bp
-			}
-		}
-		if cur != nil {
-			t := strings.TrimSuffix(line, "\n")
-			for _, pre := range []string{"--- a/", "+++ b/", "rename from ", "rename to ", "copy from ", "copy to "} {
-				if strings.HasPrefix(t, pre) {
-					p := unquote(strings.TrimPrefix(t, pre))
-					cur.paths = append(cur.paths, p)
-					if cur.name == "" || pre == "+++ b/" {
-						cur.name = p
-					}
-				}
-			}
-			b.WriteString(line)
-		}
-	}
-	flush()
 	return files
-}
-
-// splitGitHeader splits "a/X b/Y" when X and Y are the same path or plainly
-// unquoted without " b/" inside them.
-func splitGitHeader(s string) (string, string, bool) {
-	if strings.HasPrefix(s, `"`) {
-		return "", "", false
-	}
-	s = strings.TrimPrefix(s, "a/")
-	// For an unrenamed file the two halves are equal: "X b/X".
-	if n := len(s); n%2 == 1 {
-		half := (n - 3) / 2
-		if half > 0 && s[half:half+3] == " b/" && s[:half] == s[half+3:] {
-			return s[:half], s[half+3:], true
-		}
-	}
-	if a, bp, ok := strings.Cut(s, " b/"); ok {
-		return a, bp, true
-	}
-	return "", "", false
-}
-
-func unquote(s string) string {
-	if strings.HasPrefix(s, `"`) {
-		if u, err := strconv.Unquote(s); err == nil {
-			s = u
-		}
-		s = strings.TrimPrefix(strings.TrimPrefix(s, "a/"), "b/")
-	}
-	return strings.TrimSuffix(s, "\t")
 }

@@ -367,3 +367,37 @@ func TestToolsNeedACheckout(t *testing.T) {
 		t.Fatal("the checkout should not exist")
 	}
 }
+
+func TestBlameOfACommitWithAHugeSubject(t *testing.T) {
+	t.Parallel()
+	pr := fixture(t)
+	subject := strings.Repeat("a very long subject ", (3<<20)/20) // past any line buffer
+	msg := filepath.Join(t.TempDir(), "msg")
+	if err := os.WriteFile(msg, []byte(subject+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, pr.Dir, "long.go", "package main\n\nvar long = 1\n")
+	gitRun(t, pr.Dir, prEnv, "add", "long.go")
+	gitRun(t, pr.Dir, prEnv, "commit", "-q", "-F", msg)
+	pr.HeadSHA = gitRun(t, pr.Dir, nil, "rev-parse", "HEAD")
+	got, isErr := call(t, tool(t, RepoTools(pr), ToolBlame), `{"path": "long.go"}`)
+	if isErr || strings.Contains(got, "is empty") || !strings.Contains(got, "var long = 1") || strings.Count(got, "\n[PR]") != 3 {
+		t.Errorf("git_blame after a commit with a %d-byte subject = %.300q", len(subject), got)
+	}
+}
+
+func TestBlameIgnoresThePRsGitattributes(t *testing.T) {
+	t.Parallel()
+	pr := fixture(t)
+	// A textconv driver the PR names: the checkout's config defines it, as
+	// a hostile or careless repository might; blame must show the lines.
+	gitRun(t, pr.Dir, nil, "config", "diff.upper.textconv", "tr a-z A-Z <")
+	writeFile(t, pr.Dir, ".gitattributes", "*.go diff=upper\n")
+	gitRun(t, pr.Dir, prEnv, "add", ".gitattributes")
+	gitRun(t, pr.Dir, prEnv, "commit", "-q", "-m", "attributes")
+	pr.HeadSHA = gitRun(t, pr.Dir, nil, "rev-parse", "HEAD")
+	got, isErr := call(t, tool(t, RepoTools(pr), ToolBlame), `{"path": "main.go", "start": 6, "end": 6}`)
+	if isErr || !strings.Contains(got, `fmt.Println("hello, reviewer")`) {
+		t.Errorf("git_blame with a textconv attribute = %q, want the real line", got)
+	}
+}

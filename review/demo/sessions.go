@@ -37,6 +37,7 @@ func Reviewers() ([]Reviewer, error) {
 func Describe(pr *review.PR) {
 	pr.Repo = "example/shortlink"
 	pr.Number = 1
+	pr.Local = false
 	pr.Title = "Add link expiry, bulk import and a janitor"
 	pr.Author = "dana-demo"
 	pr.Body = "Links can now expire. Also adds POST /import for bulk loading and a janitor that drops expired links."

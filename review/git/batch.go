@@ -53,10 +53,12 @@ func (b *BatchTree) ReadFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, b.fail(fmt.Errorf("read %s: %w", path, err))
 	}
-	fields := strings.Fields(header)
-	if len(fields) == 2 && fields[1] == "missing" {
+	// A missing object is echoed back as asked, "<rev>:<path> missing",
+	// and the path may hold blanks; a found one is "<oid> <type> <size>".
+	if strings.HasSuffix(strings.TrimRight(header, "\n"), " missing") {
 		return nil, fmt.Errorf("read %s: not in %s", path, short(b.rev))
 	}
+	fields := strings.Fields(header)
 	if len(fields) != 3 {
 		return nil, b.fail(fmt.Errorf("read %s: unexpected cat-file answer %q", path, strings.TrimSpace(header)))
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -21,6 +22,10 @@ type Repo struct {
 	// Env is added to the environment of every git command, after the
 	// defaults, e.g. an author identity for tests that commit.
 	Env []string
+
+	// attr is where reads take gitattributes from; nil is git's default.
+	// ReadingAt sets it.
+	attr *attrMode
 }
 
 // Error is a git command that exited non-zero, with what it printed.
@@ -47,8 +52,9 @@ func (r Repo) Run(ctx context.Context, args ...string) ([]byte, error) {
 
 // RunInput is Run with stdin.
 func (r Repo) RunInput(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Dir = r.Dir
+	dir, full := r.command(args)
+	cmd := exec.CommandContext(ctx, "git", full...)
+	cmd.Dir = dir
 	cmd.Env = r.env()
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
@@ -64,6 +70,62 @@ func (r Repo) RunInput(ctx context.Context, stdin []byte, args ...string) ([]byt
 	}
 	return stdout.Bytes(), nil
 }
+
+// maxStderr bounds what Stream keeps of git's standard error.
+const maxStderr = 64 << 10
+
+// Stream runs git with args and hands its standard output to read as it is
+// produced, so output of any size is never held whole. When read returns an
+// error, git is stopped and that error is returned; otherwise a failing git
+// is an *Error, as with Run.
+func (r Repo) Stream(ctx context.Context, read func(io.Reader) error, args ...string) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dir, full := r.command(args)
+	cmd := exec.CommandContext(ctx, "git", full...)
+	cmd.Dir = dir
+	cmd.Env = r.env()
+	stderr := &capped{max: maxStderr}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+	}
+	readErr := read(stdout)
+	if readErr != nil {
+		cancel()
+	}
+	// Drain what read left, so git is not blocked writing and exits.
+	_, _ = io.Copy(io.Discard, stdout)
+	waitErr := cmd.Wait()
+	switch {
+	case readErr != nil:
+		return readErr
+	case waitErr != nil && ctx.Err() != nil:
+		return fmt.Errorf("git %s: %w", strings.Join(args, " "), ctx.Err())
+	case waitErr != nil:
+		return &Error{Args: args, Stderr: stderr.String(), Err: waitErr}
+	}
+	return nil
+}
+
+// capped keeps the first max bytes written to it.
+type capped struct {
+	max int
+	b   bytes.Buffer
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - c.b.Len(); room > 0 {
+		c.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (c *capped) String() string { return c.b.String() }
 
 // Output is Run with the output as a string, trailing newline removed.
 func (r Repo) Output(ctx context.Context, args ...string) (string, error) {

@@ -2,6 +2,8 @@ package git
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,5 +134,30 @@ func TestBatchTreeReadsLikeTree(t *testing.T) {
 	}
 	if _, err := b.ReadFile("a.txt"); err == nil {
 		t.Error("a read after Close succeeded")
+	}
+}
+
+func TestBatchTreeGoesOnAfterAMissingPathWithASpace(t *testing.T) {
+	r, sha := newRepo(t)
+	b := NewBatchTree(context.Background(), r, sha)
+	defer b.Close()
+	if _, err := b.ReadFile("no such file.txt"); err == nil || !strings.Contains(err.Error(), "not in") {
+		t.Errorf("missing path with spaces: err = %v, want not in the commit", err)
+	}
+	if got, err := b.ReadFile("a.txt"); err != nil || string(got) != "one\ntwo\nthree\n" {
+		t.Errorf("read after a missing path with spaces = %q, %v; want a.txt", got, err)
+	}
+}
+
+func TestStreamReportsGitsErrorAndStopsOnReadsError(t *testing.T) {
+	r, sha := newRepo(t)
+	ctx := context.Background()
+	err := r.Stream(ctx, func(rd io.Reader) error { _, err := io.Copy(io.Discard, rd); return err }, "rev-parse", "--verify", "nope^{commit}")
+	if _, ok := err.(*Error); !ok || ExitCode(err) != 128 {
+		t.Errorf("failing git: err = %#v, want *Error with exit code 128", err)
+	}
+	stop := errors.New("enough")
+	if err := r.Stream(ctx, func(io.Reader) error { return stop }, "log", "-p", sha); err != stop {
+		t.Errorf("read error: err = %v, want it returned as is", err)
 	}
 }

@@ -47,7 +47,13 @@ func Focus(ctx context.Context, repo git.Repo, p *review.PR, scope string, fetch
 		// while; FindDelta says so when it cannot be had.
 		_ = fetch(ctx, prev.HeadSHA)
 	}
-	d, err := git.FindDelta(ctx, repo, prev.HeadSHA, p.BaseSHA, p.HeadSHA, diffCmd())
+	// The interdiff is read with the base's attributes, as the PR's diff
+	// is, so the PR's .gitattributes cannot hide it.
+	view, err := repo.ReadingAt(ctx, p.BaseSHA)
+	if err != nil {
+		return err
+	}
+	d, err := git.FindDelta(ctx, view, prev.HeadSHA, p.BaseSHA, p.HeadSHA, diffCmd())
 	if nd, ok := errors.AsType[*git.NoDeltaError](err); ok {
 		p.DeltaReason = nd.Reason
 		return nil

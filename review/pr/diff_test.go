@@ -1,6 +1,7 @@
 package pr
 
 import (
+	"github.com/deepreview/deep-review/review/git"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,11 +35,11 @@ func TestLimitationsOnAddedLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			diff := "diff --git a/" + tt.file + " b/" + tt.file + "\n--- a/" + tt.file + "\n+++ b/" + tt.file +
 				"\n@@ -10,2 +10,3 @@\n context\n+" + tt.line + "\n context\n"
-			parts := splitDiff(diff)
-			if len(parts) != 1 || parts[0].file == nil {
+			parts := git.SplitDiff(diff)
+			if len(parts) != 1 || parts[0].File == nil {
 				t.Fatalf("the test diff does not parse: %q", diff)
 			}
-			got := limitations(parts[0].file)
+			got := limitations(parts[0].File)
 			var want []review.Limitation
 			if tt.want != "" {
 				want = []review.Limitation{{File: tt.file, Line: 11, Quote: tt.want}}
@@ -54,7 +55,7 @@ func TestLimitationsIgnoreContextAndRemovedLines(t *testing.T) {
 	t.Parallel()
 	diff := "diff --git a/a.go b/a.go\n--- a/a.go\n+++ b/a.go\n@@ -1,3 +1,4 @@\n" +
 		" // TODO: old, context\n-// FIXME: removed\n+// fine now\n // XXX: old too\n+x := 1 // HACK: new\n"
-	got := limitations(splitDiff(diff)[0].file)
+	got := limitations(git.SplitDiff(diff)[0].File)
 	want := []review.Limitation{{File: "a.go", Line: 4, Quote: "HACK: new"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("limitations = %+v, want %+v", got, want)
@@ -66,12 +67,12 @@ func TestSplitDiffKeepsEveryByte(t *testing.T) {
 	diff := "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+diff --git inside a line\n" +
 		"diff --git a/y z b/y z\nnew file mode 100644\n--- /dev/null\n+++ b/y z\n@@ -0,0 +1 @@\n+y\n" +
 		"diff --git a/bin b/bin\nBinary files a/bin and b/bin differ\n"
-	parts := splitDiff(diff)
+	parts := git.SplitDiff(diff)
 	var names []string
 	var joined strings.Builder
 	for _, p := range parts {
-		names = append(names, p.name())
-		joined.WriteString(p.text)
+		names = append(names, p.Name())
+		joined.WriteString(p.Text)
 	}
 	if want := []string{"x", "y z", "bin"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("names = %q, want %q", names, want)
@@ -79,7 +80,7 @@ func TestSplitDiffKeepsEveryByte(t *testing.T) {
 	if joined.String() != diff {
 		t.Errorf("the parts do not add up to the diff")
 	}
-	if parts[2].file == nil || !parts[2].file.IsBinary {
+	if parts[2].File == nil || !parts[2].File.IsBinary {
 		t.Errorf("the binary part did not parse as binary")
 	}
 }

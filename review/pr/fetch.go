@@ -197,7 +197,9 @@ func fetchHistory(ctx context.Context, repo git.Repo, head string, paths []strin
 	if len(paths) == 0 {
 		return nil
 	}
-	out, err := repo.Run(ctx, append([]string{"rev-list", "--objects", "--missing=print", head, "--"}, paths...)...)
+	// --literal-pathspecs: a changed file named "*" or ":(glob)**" is a
+	// name, not a pattern matching every other file's history.
+	out, err := repo.Run(ctx, append([]string{"--literal-pathspecs", "rev-list", "--objects", "--missing=print", head, "--"}, paths...)...)
 	if err != nil {
 		return err
 	}

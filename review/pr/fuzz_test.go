@@ -1,6 +1,7 @@
 package pr
 
 import (
+	"github.com/deepreview/deep-review/review/git"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -31,29 +32,29 @@ func FuzzSplitDiff(f *testing.F) {
 	}
 	const header = "diff --git "
 	f.Fuzz(func(t *testing.T, diff string) {
-		parts := splitDiff(diff)
+		parts := git.SplitDiff(diff)
 		var joined strings.Builder
 		for i, p := range parts {
-			if !strings.HasPrefix(p.text, header) {
-				t.Fatalf("part %d does not start with a header: %q", i, p.text)
+			if !strings.HasPrefix(p.Text, header) {
+				t.Fatalf("part %d does not start with a header: %q", i, p.Text)
 			}
-			if strings.Contains(p.text, "\n"+header) {
-				t.Fatalf("part %d holds a second header: %q", i, p.text)
+			if strings.Contains(p.Text, "\n"+header) {
+				t.Fatalf("part %d holds a second header: %q", i, p.Text)
 			}
-			joined.WriteString(p.text)
-			_ = p.name()
-			_ = generatedInDiff(p.file)
-			for _, l := range limitations(p.file) {
+			joined.WriteString(p.Text)
+			_ = p.Name()
+			_ = generatedInDiff(p.File)
+			for _, l := range limitations(p.File) {
 				if l.Line < 1 {
 					t.Fatalf("limitation on line %d: %+v", l.Line, l)
 				}
-				if l.File != p.file.NewName {
-					t.Fatalf("limitation in %q, the part's file is %q", l.File, p.file.NewName)
+				if l.File != p.File.NewName {
+					t.Fatalf("limitation in %q, the part's file is %q", l.File, p.File.NewName)
 				}
 				if len(l.Quote) > maxQuote+len("…") {
 					t.Fatalf("quote of %d bytes, more than %d", len(l.Quote), maxQuote)
 				}
-				if utf8.ValidString(p.text) && !utf8.ValidString(l.Quote) {
+				if utf8.ValidString(p.Text) && !utf8.ValidString(l.Quote) {
 					t.Fatalf("a valid diff gave an invalid UTF-8 quote: %q", l.Quote)
 				}
 			}

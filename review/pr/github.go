@@ -77,6 +77,8 @@ type GitHubOptions struct {
 	// Scope is ScopeAuto ("" too: a later round focuses on the delta since
 	// the head the last round reviewed, when it can be found) or ScopeFull.
 	Scope string
+	// Limits bound the diff held in memory; the zero value is the defaults.
+	Limits Limits
 
 	// Logf receives progress notes and fallbacks worth telling the user
 	// (never a secret); nil discards them.
@@ -306,7 +308,7 @@ func (g *gatherer) fromGit(ctx context.Context, p *review.PR, gp *github.PullReq
 		return fail(err)
 	}
 	g.rem = rem
-	res, err := gatherGit(ctx, repo, p.BaseSHA, p.HeadSHA, g.m, false)
+	res, err := gatherGit(ctx, repo, p.BaseSHA, p.HeadSHA, g.m, g.opts.Limits, false)
 	if err != nil {
 		return fail(err)
 	}
@@ -355,26 +357,11 @@ func (g *gatherer) fromAPI(ctx context.Context, p *review.PR, gp *github.PullReq
 			skip[f.GetFilename()] = why
 		}
 	}
-	parts := splitDiff(diff)
-	if g.m.defaults {
-		for _, part := range parts {
-			if name := part.name(); name != "" && skip[name] == "" && generatedInDiff(part.file) {
-				skip[name] = generatedReason
-			}
-		}
+	c := newCollector(skip, g.opts.Limits, g.m.defaults)
+	if err := git.ReadDiff(strings.NewReader(diff), c.lim.MaxFileBytes, c.add); err != nil {
+		return fmt.Errorf("read the diff of %s/%s#%d: %w", o, r, n, err)
 	}
-	var b strings.Builder
-	for _, part := range parts {
-		if _, ok := skip[part.name()]; ok {
-			continue
-		}
-		b.WriteString(part.text)
-		if len(p.Limitations) < maxLimitations {
-			p.Limitations = append(p.Limitations, limitations(part.file)...)
-		}
-	}
-	p.Limitations = p.Limitations[:min(len(p.Limitations), maxLimitations)]
-	p.Diff = b.String()
+	p.Diff, p.Limitations = c.result()
 	for _, f := range files {
 		cf := changedFileOf(f)
 		if why, ok := skip[cf.Path]; ok {

@@ -9,8 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,13 +27,23 @@ type LocalOptions struct {
 	// origin/main, a SHA). Both are required.
 	Base, Head string
 	Filters    Filters
+	// Limits bound the diff held in memory; the zero value is the defaults.
+	Limits Limits
+	// Repo is the repository as "OWNER/NAME" (--repo); "" takes it from
+	// the origin remote when that is a GitHub URL, else leaves it unknown.
+	Repo string
+	// ServerURL is a GitHub Enterprise Server (GITHUB_SERVER_URL) whose
+	// remotes count as GitHub URLs too; github.com always does.
+	ServerURL string
 }
 
 // Local gathers the changes from the merge base of Base and Head to Head from
 // local git alone, with no network: the commits (oldest first), the changed
 // files, the unified diff (no size limit), the skipped files and the candidate
 // acknowledged limitations (at most 500). Title and Author come from Head's
-// commit; Repo from the origin remote's URL, or else the directory's name.
+// commit; Repo from opts.Repo, else from the origin remote when it is on
+// GitHub, else it is "" (unknown: nothing may link to it). The PR is marked
+// Local, with no number: it is the range BaseRef..HeadRef.
 // PR.Dir is the repository's top-level directory, whatever it has checked out.
 func Local(ctx context.Context, opts LocalOptions) (*review.PR, error) {
 	m, err := newMatcher(opts.Filters)
@@ -58,12 +68,17 @@ func Local(ctx context.Context, opts LocalOptions) (*review.PR, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := gatherGit(ctx, repo, base, head, m, true)
+	g, err := gatherGit(ctx, repo, base, head, m, opts.Limits, true)
 	if err != nil {
 		return nil, err
 	}
+	name := opts.Repo
+	if name == "" {
+		name = repoName(ctx, repo, opts.ServerURL)
+	}
 	p := &review.PR{
-		Repo:    repoName(ctx, repo),
+		Repo:    name,
+		Local:   true,
 		BaseRef: opts.Base,
 		HeadRef: opts.Head,
 		BaseSHA: base,
@@ -139,8 +154,15 @@ func diffCmd(extra ...string) []string {
 }
 
 // gatherGit reads everything about base..head from the repository. Both SHAs
-// must be present. With commits false the commit list is left nil.
-func gatherGit(ctx context.Context, repo git.Repo, base, head string, m *matcher, commits bool) (*gitResult, error) {
+// must be present. With commits false the commit list is left nil. Every
+// read takes gitattributes from base, never from the checkout the pull
+// request may control. The diff is streamed and held within lim: files over
+// the per-file limit, or past the total, are listed as skipped.
+func gatherGit(ctx context.Context, repo git.Repo, base, head string, m *matcher, lim Limits, commits bool) (*gitResult, error) {
+	repo, err := repo.ReadingAt(ctx, base)
+	if err != nil {
+		return nil, err
+	}
 	mb, err := repo.Output(ctx, "merge-base", base, head)
 	if err != nil || mb == "" {
 		return nil, fmt.Errorf("no merge base between base %s and head %s in %s; the histories are unrelated or the clone is too shallow (git fetch --unshallow): %w", short(base), short(head), repo.Dir, err)
@@ -151,16 +173,32 @@ func gatherGit(ctx context.Context, repo git.Repo, base, head string, m *matcher
 			return nil, err
 		}
 	}
-	if g.files, err = changedFiles(ctx, repo, mb, head); err != nil {
+	files, err := changedFiles(ctx, repo, mb, head)
+	if err != nil {
 		return nil, err
 	}
+	lim = lim.withDefaults()
 	skip := map[string]string{}
 	var check []review.ChangedFile
-	for _, f := range g.files {
+	for _, f := range files {
 		if why := m.skip(f.Path); why != "" {
 			skip[f.Path] = why
 		} else if m.defaults && !f.Binary {
-			check = append(check, f)
+			check = append(check, f.ChangedFile)
+		}
+	}
+	// Files whose diff is surely over the limit are left out of the diff
+	// git writes, whatever else skips them.
+	var exclude []string
+	for _, f := range files {
+		if est := f.diffEstimate(); est > lim.MaxFileBytes {
+			if skip[f.Path] == "" {
+				skip[f.Path] = lim.fileReason(est, true)
+			}
+			exclude = append(exclude, ":(exclude,literal)"+f.Path)
+			if f.OldPath != "" {
+				exclude = append(exclude, ":(exclude,literal)"+f.OldPath)
+			}
 		}
 	}
 	if len(check) > 0 {
@@ -169,43 +207,80 @@ func gatherGit(ctx context.Context, repo git.Repo, base, head string, m *matcher
 			return nil, err
 		}
 		for _, name := range gen {
-			skip[name] = generatedReason
+			if skip[name] == "" {
+				skip[name] = generatedReason
+			}
 		}
 	}
-	kept := g.files[:0:0]
-	for _, f := range g.files {
+	c := newCollector(skip, lim, false)
+	args := diffCmd(mb, head)
+	if len(exclude) > 0 {
+		args = append(append(args, "--"), exclude...)
+	}
+	if err := repo.Stream(ctx, func(r io.Reader) error { return git.ReadDiff(r, lim.MaxFileBytes, c.add) }, args...); err != nil {
+		return nil, fmt.Errorf("diff %s..%s: %w", short(mb), short(head), err)
+	}
+	g.diff, g.limitations = c.result()
+	for _, f := range files {
 		if why, ok := skip[f.Path]; ok {
 			g.skipped = append(g.skipped, review.SkippedFile{Path: f.Path, Reason: why})
 			continue
 		}
-		kept = append(kept, f)
+		g.files = append(g.files, f.ChangedFile)
 	}
-	g.files = kept
-
-	raw, err := repo.Run(ctx, diffCmd(mb, head)...)
-	if err != nil {
-		return nil, fmt.Errorf("diff %s..%s: %w", short(mb), short(head), err)
+	if g.files == nil {
+		g.files = []review.ChangedFile{}
 	}
-	g.diff, g.limitations = filterDiff(string(raw), skip)
 	return g, nil
 }
 
-// filterDiff drops the parts of diff about skipped paths and collects the
-// candidate limitations of the rest.
-func filterDiff(diff string, skip map[string]string) (string, []review.Limitation) {
-	var b strings.Builder
-	b.Grow(len(diff))
-	var lims []review.Limitation
-	for _, part := range splitDiff(diff) {
-		if _, ok := skip[part.name()]; ok {
-			continue
-		}
-		b.WriteString(part.text)
-		if len(lims) < maxLimitations {
-			lims = append(lims, limitations(part.file)...)
-		}
+// collector keeps the parts of a diff that are reviewed: not skipped, each
+// within the per-file limit and all within the total, and collects the
+// candidate limitations of the parts it keeps. Parts it leaves out for their
+// size are added to skip with the reason.
+type collector struct {
+	skip      map[string]string
+	lim       Limits
+	generated bool
+	b         strings.Builder
+	lims      []review.Limitation
+}
+
+// newCollector keeps parts not named in skip; with generated set, it also
+// skips parts whose first added lines say "Code generated ... DO NOT EDIT".
+func newCollector(skip map[string]string, lim Limits, generated bool) *collector {
+	return &collector{skip: skip, lim: lim.withDefaults(), generated: generated}
+}
+
+func (c *collector) add(d git.FileDiff) error {
+	name := d.Name()
+	if _, ok := c.skip[name]; ok {
+		return nil
 	}
-	return b.String(), lims[:min(len(lims), maxLimitations)]
+	switch {
+	case d.Cut || d.Size > c.lim.MaxFileBytes:
+		if name != "" {
+			c.skip[name] = c.lim.fileReason(d.Size, false)
+		}
+		return nil
+	case c.generated && name != "" && generatedInDiff(d.File):
+		c.skip[name] = generatedReason
+		return nil
+	case int64(c.b.Len())+d.Size > c.lim.MaxDiffBytes:
+		if name != "" {
+			c.skip[name] = c.lim.totalReason()
+		}
+		return nil
+	}
+	c.b.WriteString(d.Text)
+	if len(c.lims) < maxLimitations {
+		c.lims = append(c.lims, limitations(d.File)...)
+	}
+	return nil
+}
+
+func (c *collector) result() (string, []review.Limitation) {
+	return c.b.String(), c.lims[:min(len(c.lims), maxLimitations)]
 }
 
 // commitRange lists the commits of from..to, oldest first.
@@ -225,10 +300,34 @@ func commitRange(ctx context.Context, repo git.Repo, from, to string) ([]review.
 	return commits, nil
 }
 
+// changedFile is a changed file with the sizes of its two blobs (0 when a
+// side is absent or was not measured).
+type changedFile struct {
+	review.ChangedFile
+	oldSize, newSize int64
+}
+
+// diffEstimate is a lower bound of the size of the file's diff, in bytes:
+// the whole blob for an added or removed text file, nothing for a binary
+// one, which git shows in a line. For a modified file a diff can be as small
+// as one changed line of a huge file, so nothing is assumed; its diff is cut
+// while it is read instead.
+func (f changedFile) diffEstimate() int64 {
+	switch {
+	case f.Binary:
+		return 0
+	case f.Status == "added":
+		return f.newSize + int64(f.Additions)
+	case f.Status == "removed":
+		return f.oldSize + int64(f.Deletions)
+	}
+	return 0
+}
+
 // changedFiles lists the files of from..to with their status, line counts,
-// binary flag and rename source, in git's order.
-func changedFiles(ctx context.Context, repo git.Repo, from, to string) ([]review.ChangedFile, error) {
-	ns, err := repo.Run(ctx, diffCmd("--name-status", "-z", from, to)...)
+// binary flag, rename source and blob sizes, in git's order.
+func changedFiles(ctx context.Context, repo git.Repo, from, to string) ([]changedFile, error) {
+	raw, err := repo.Run(ctx, diffCmd("--raw", "--no-abbrev", "-z", from, to)...)
 	if err != nil {
 		return nil, fmt.Errorf("list changed files %s..%s: %w", short(from), short(to), err)
 	}
@@ -236,7 +335,7 @@ func changedFiles(ctx context.Context, repo git.Repo, from, to string) ([]review
 	if err != nil {
 		return nil, fmt.Errorf("count changed lines %s..%s: %w", short(from), short(to), err)
 	}
-	files, err := parseNameStatus(ns)
+	files, oids, err := parseRaw(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +343,12 @@ func changedFiles(ctx context.Context, repo git.Repo, from, to string) ([]review
 	if err != nil {
 		return nil, err
 	}
+	sizes, err := blobSizes(ctx, repo, oids)
+	if err != nil {
+		return nil, err
+	}
 	for i := range files {
+		files[i].oldSize, files[i].newSize = sizes[oids[i][0]], sizes[oids[i][1]]
 		c, ok := counts[files[i].Path]
 		if !ok {
 			continue
@@ -254,37 +358,86 @@ func changedFiles(ctx context.Context, repo git.Repo, from, to string) ([]review
 	return files, nil
 }
 
-// parseNameStatus parses `git diff --name-status -z`.
-func parseNameStatus(out []byte) ([]review.ChangedFile, error) {
+// zeroOID is git's name for the absent side of an added or removed file.
+const zeroOID = "0000000000000000000000000000000000000000"
+
+// parseRaw parses `git diff --raw --no-abbrev -z`: each file's status and
+// paths, and its old and new blob names ("" for an absent side).
+func parseRaw(out []byte) ([]changedFile, [][2]string, error) {
 	tok := splitZ(out)
-	files := []review.ChangedFile{}
+	files := []changedFile{}
+	var oids [][2]string
 	for i := 0; i < len(tok); {
-		st := tok[i]
-		if st == "" || i+1 >= len(tok) {
-			return nil, fmt.Errorf("parse git name-status: unexpected %q", st)
+		meta := strings.Fields(tok[i])
+		if len(meta) != 5 || !strings.HasPrefix(meta[0], ":") || i+1 >= len(tok) {
+			return nil, nil, fmt.Errorf("parse git diff --raw: unexpected %q", tok[i])
 		}
+		st := meta[4]
+		var cf review.ChangedFile
 		switch st[0] {
 		case 'R', 'C':
 			if i+2 >= len(tok) {
-				return nil, fmt.Errorf("parse git name-status: %s without a new path", st)
+				return nil, nil, fmt.Errorf("parse git diff --raw: %s without a new path", st)
 			}
-			status := "renamed"
+			cf = review.ChangedFile{Path: tok[i+2], OldPath: tok[i+1], Status: "renamed"}
 			if st[0] == 'C' {
-				status = "copied"
+				cf.Status = "copied"
 			}
-			files = append(files, review.ChangedFile{Path: tok[i+2], OldPath: tok[i+1], Status: status})
 			i += 3
-			continue
 		case 'A':
-			files = append(files, review.ChangedFile{Path: tok[i+1], Status: "added"})
+			cf = review.ChangedFile{Path: tok[i+1], Status: "added"}
+			i += 2
 		case 'D':
-			files = append(files, review.ChangedFile{Path: tok[i+1], Status: "removed"})
+			cf = review.ChangedFile{Path: tok[i+1], Status: "removed"}
+			i += 2
 		default: // M, T (type change), U, X
-			files = append(files, review.ChangedFile{Path: tok[i+1], Status: "modified"})
+			cf = review.ChangedFile{Path: tok[i+1], Status: "modified"}
+			i += 2
 		}
-		i += 2
+		var pair [2]string
+		modes := [2]string{strings.TrimPrefix(meta[0], ":"), meta[1]}
+		for j, oid := range meta[2:4] {
+			if oid != zeroOID && isBlobMode(modes[j]) {
+				pair[j] = oid
+			}
+		}
+		files = append(files, changedFile{ChangedFile: cf})
+		oids = append(oids, pair)
 	}
-	return files, nil
+	return files, oids, nil
+}
+
+// isBlobMode reports whether a git file mode is a file or a symlink
+// (10xxxx, 120000), not a submodule (160000) or nothing (000000).
+func isBlobMode(mode string) bool {
+	return strings.HasPrefix(mode, "10") || mode == "120000"
+}
+
+// blobSizes measures the blobs with one git cat-file --batch-check.
+func blobSizes(ctx context.Context, repo git.Repo, oids [][2]string) (map[string]int64, error) {
+	var in bytes.Buffer
+	for _, p := range oids {
+		for _, oid := range p {
+			if oid != "" {
+				in.WriteString(oid + "\n")
+			}
+		}
+	}
+	sizes := map[string]int64{}
+	if in.Len() == 0 {
+		return sizes, nil
+	}
+	out, err := repo.RunInput(ctx, in.Bytes(), "cat-file", "--batch-check=%(objectname) %(objectsize)")
+	if err != nil {
+		return nil, fmt.Errorf("measure the changed files: %w", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		oid, size, ok := strings.Cut(line, " ")
+		if n, err := strconv.ParseInt(size, 10, 64); ok && err == nil {
+			sizes[oid] = n
+		}
+	}
+	return sizes, nil
 }
 
 type lineCount struct {
@@ -382,47 +535,48 @@ func generatedFiles(ctx context.Context, repo git.Repo, mb, head string, files [
 	return gen, nil
 }
 
-// repoName names the repository after its origin remote ("owner/name"), or
-// after its directory when it has none.
-func repoName(ctx context.Context, repo git.Repo) string {
+// repoName is "owner/name" from the origin remote when it is a GitHub URL,
+// or "" when the repository is not known to be on GitHub.
+func repoName(ctx context.Context, repo git.Repo, serverURL string) string {
 	u, err := repo.Output(ctx, "config", "--get", "remote.origin.url")
-	if err == nil {
-		if name := nameFromURL(u); name != "" {
-			return name
-		}
+	if err != nil {
+		return ""
 	}
-	return filepath.Base(repo.Dir)
+	var hosts []string
+	if su, err := url.Parse(serverURL); err == nil && su.Hostname() != "" {
+		hosts = append(hosts, su.Hostname())
+	}
+	return nameFromURL(u, hosts...)
 }
 
-// nameFromURL turns a remote URL into "owner/name": https, ssh and scp-like
-// URLs give their last two path elements, local paths their last one. Any
-// credentials in the URL are dropped.
-func nameFromURL(raw string) string {
+// nameFromURL turns a GitHub remote URL (https, ssh or scp-like, on
+// github.com or one of the GitHub Enterprise hosts given) into
+// "owner/name", and any other URL or path into "". Any credentials in the
+// URL are dropped.
+func nameFromURL(raw string, hosts ...string) string {
 	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return ""
-	}
-	var p string
-	local := false
-	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
-		p = u.Path
-		local = u.Scheme == "file"
+	var host, p string
+	if u, err := url.Parse(raw); err == nil && len(u.Scheme) > 1 {
+		host, p = u.Hostname(), u.Path
 	} else if i := strings.Index(raw, ":"); i > 1 && !strings.Contains(raw[:i], "/") {
-		p = raw[i+1:] // git@host:owner/name.git
-	} else {
-		p = raw
-		local = true
+		host, p = raw[:i], raw[i+1:] // git@github.com:owner/name.git
+		if at := strings.LastIndex(host, "@"); at >= 0 {
+			host = host[at+1:]
+		}
 	}
-	p = strings.TrimSuffix(strings.Trim(p, "/"), ".git")
-	p = strings.TrimSuffix(p, "/")
-	if p == "" {
+	known := false
+	for _, h := range append([]string{"github.com", "www.github.com", "ssh.github.com"}, hosts...) {
+		known = known || strings.EqualFold(host, h)
+	}
+	if !known {
 		return ""
 	}
+	p = strings.TrimSuffix(strings.TrimSuffix(strings.Trim(p, "/"), "/"), ".git")
 	parts := strings.Split(p, "/")
-	if local || len(parts) < 2 {
-		return path.Base(p)
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" || parts[0] == "." || parts[0] == ".." || parts[1] == "." || parts[1] == ".." {
+		return ""
 	}
-	return parts[len(parts)-2] + "/" + parts[len(parts)-1]
+	return parts[0] + "/" + parts[1]
 }
 
 func short(sha string) string {

@@ -262,15 +262,52 @@ func TestNameFromURL(t *testing.T) {
 		"https://github.com/acme/widgets.git":          "acme/widgets",
 		"https://x-access-token:s3cret@github.com/a/b": "a/b",
 		"git@github.com:acme/widgets.git":              "acme/widgets",
-		"ssh://git@ghe.example.com:2222/org/tool.git":  "org/tool",
-		"https://ghe.example.com/scm/org/tool/":        "org/tool",
-		"file:///tmp/remotes/upstream.git":             "upstream",
-		"/srv/git/project.git":                         "project",
+		"ssh://git@github.com/acme/widgets":            "acme/widgets",
+		"ssh://git@ghe.example.com:2222/org/tool.git":  "org/tool", // the server given
+		"https://gitlab.com/org/tool.git":              "",         // not GitHub
+		"git@gitlab.com:org/tool.git":                  "",
+		"https://github.com/acme/widgets/tree/main":    "",
+		"file:///tmp/remotes/upstream.git":             "",
+		"/srv/git/project.git":                         "",
+		"../repo":                                      "",
 		"":                                             "",
 	}
 	for in, want := range tests {
-		if got := nameFromURL(in); got != want {
+		if got := nameFromURL(in, "ghe.example.com"); got != want {
 			t.Errorf("nameFromURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLocalNamesOnlyAGitHubRepository(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.write("a.go", "package a\n")
+	f.commit("base")
+	f.git("checkout", "-q", "-b", "feature")
+	f.write("a.go", "package a\n\nfunc A() {}\n")
+	f.commit("A")
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name, origin, repo, want string
+	}{
+		{"no origin leaves the repository unknown", "", "", ""},
+		{"a non-GitHub origin leaves it unknown", "https://gitlab.com/o/r.git", "", ""},
+		{"a GitHub origin names it", "git@github.com:acme/widgets.git", "", "acme/widgets"},
+		{"--repo wins over the origin", "git@github.com:acme/widgets.git", "o/given", "o/given"},
+	} {
+		if tt.origin != "" {
+			f.git("remote", "add", "origin", tt.origin)
+		}
+		got, err := Local(ctx, LocalOptions{Dir: f.repo.Dir, Base: "main", Head: "feature", Repo: tt.repo})
+		if tt.origin != "" {
+			f.git("remote", "remove", "origin")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Repo != tt.want || !got.Local || got.Number != 0 {
+			t.Errorf("%s: Repo %q, Local %v, Number %d; want %q, a local range with no number", tt.name, got.Repo, got.Local, got.Number, tt.want)
 		}
 	}
 }
