@@ -654,6 +654,14 @@ func (m *md) retroTable() {
 	}
 	m.line(fmt.Sprintf("**Total:** tokens %s, %s, wall-clock %s.", tokens(m.r.Tokens()), dollars(m.r.CostUSD()), wallClock(m.r.WallClockMS)))
 	m.blank()
+	if b := m.r.Budget; b != nil && b.CapUSD > 0 {
+		s := fmt.Sprintf("**Cost cap:** %s spent of the %s cap (max-cost-usd)", dollars(m.r.CostUSD()), dollars(b.CapUSD))
+		if b.LeadSkipped != "" {
+			s += "; the lead was skipped: " + m.inline(b.LeadSkipped)
+		}
+		m.line(s + ".")
+		m.blank()
+	}
 }
 
 // countLine is "1 critical, 2 important, 1 suggestion".

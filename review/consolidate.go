@@ -62,7 +62,14 @@ type Input struct {
 	// check and keeps every patch.
 	CheckPatch func(ctx context.Context, patch string) error
 	// Lead verifies and writes the synthesis; nil means the rules decide.
-	Lead        Lead
+	Lead Lead
+	// Budget, when set, is the run's cost cap (CapUSD). When the runs'
+	// cost and LeadCostUSD's estimate for the findings to verify would pass
+	// it, the lead is skipped, the rules decide, and the report says so.
+	Budget *Budget
+	// LeadCostUSD estimates what the lead would cost to verify n findings
+	// and write the synthesis.
+	LeadCostUSD func(n int) float64
 	GeneratedAt time.Time
 	Started     time.Time
 	// Now, when set, is read once the lead is done and replaces
@@ -150,6 +157,21 @@ func Consolidate(ctx context.Context, in Input) *Report {
 	findings := cluster(cands)
 
 	candidates := addressedCandidates(in.PR, findings)
+	if in.Budget != nil {
+		b := *in.Budget
+		r.Budget = &b
+		if in.Lead != nil && b.CapUSD > 0 && in.LeadCostUSD != nil {
+			spent := 0.0
+			for _, run := range in.Runs {
+				spent += run.CostUSD
+			}
+			n := len(findings) + len(candidates)
+			if need := in.LeadCostUSD(n); spent+need > b.CapUSD {
+				r.Budget.LeadSkipped = fmt.Sprintf("$%.2f of the $%.2f cap was left, and verifying %d findings would take about $%.2f", max(0, b.CapUSD-spent), b.CapUSD, n, need)
+				in.Lead = nil
+			}
+		}
+	}
 	var settled map[string]Judgement
 	if in.Lead != nil {
 		var rejected []Finding
@@ -168,6 +190,9 @@ func Consolidate(ctx context.Context, in Input) *Report {
 
 	r.Verdict = RulesVerdict(r.Findings)
 	r.Summary = rulesSummary(r, in.Runs)
+	if r.Budget != nil && r.Budget.LeadSkipped != "" {
+		r.Verdict.Reason += " (The lead was skipped to stay within max-cost-usd: " + r.Budget.LeadSkipped + "; the rules decided.)"
+	}
 	if in.Lead != nil {
 		applySynthesis(ctx, in.Lead, r)
 		stats := in.Lead.Stats()

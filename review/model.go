@@ -447,11 +447,22 @@ type Report struct {
 	Retro              string          `json:"retro,omitempty"`
 	WallClockMS        int64           `json:"wall_clock_ms"`
 	GeneratedAt        time.Time       `json:"generated_at"`
+	// Budget is the run's cost cap and what it made the run skip, when a
+	// cap was set.
+	Budget *Budget `json:"budget,omitempty"`
 	// Scope says whether this round reviewed the delta since the last
 	// round or the whole pull request, and why.
 	Scope *Scope `json:"scope,omitempty"`
 	// Links point to where the report lives; filled by the caller.
 	Links Links `json:"links,omitempty"`
+}
+
+// Budget is the estimated-cost cap of a run (max-cost-usd).
+type Budget struct {
+	CapUSD float64 `json:"cap_usd"`
+	// LeadSkipped says why the lead did not run, when the cap left too
+	// little for it; the rules decided instead.
+	LeadSkipped string `json:"lead_skipped,omitempty"`
 }
 
 // LeadStats is what the lead model cost, when one ran.

@@ -139,3 +139,23 @@ func TestANewFindingOnUntouchedLinesIsPreExistingInThePR(t *testing.T) {
 		}
 	}
 }
+
+func TestALeadThatWouldPassTheCostCapIsSkipped(t *testing.T) {
+	for _, tt := range []struct {
+		cap     float64
+		skipped bool
+	}{{1.00, true}, {2.00, false}} {
+		spent := run("Alpha", getRace, setRace)
+		spent.CostUSD = 0.80
+		var asked []string
+		in := Input{Runs: []Run{spent}, Lead: leadOnCandidates{asked: &asked, holds: true},
+			Budget: &Budget{CapUSD: tt.cap}, LeadCostUSD: func(n int) float64 { return 0.15 * float64(n) }}
+		r := consolidate(t, in)
+		switch {
+		case tt.skipped && (len(asked) != 0 || r.Budget.LeadSkipped == "" || !strings.Contains(r.Verdict.Reason, "max-cost-usd") || r.Verdict.DecidedBy != DecidedByRules):
+			t.Errorf("cap $%.2f: the lead was asked %q, skip %q, verdict %+v; want it skipped with $0.20 left for 2 findings at $0.15", tt.cap, asked, r.Budget.LeadSkipped, r.Verdict)
+		case !tt.skipped && (len(asked) != 2 || r.Budget.LeadSkipped != ""):
+			t.Errorf("cap $%.2f: the lead was asked %q, skip %q; want it to verify both findings", tt.cap, asked, r.Budget.LeadSkipped)
+		}
+	}
+}
