@@ -413,11 +413,6 @@ func (r *run) setOutputs() {
 	default:
 		verdict = ""
 	}
-	if !rep.Reviewed() {
-		// No review happened, so there is no verdict to act on: the
-		// output is set empty, as for an invalid decision.
-		verdict = ""
-	}
 	outputs := [][2]string{
 		{"verdict", string(verdict)},
 		{"critical", strconv.Itoa(c.Critical)},
@@ -432,6 +427,11 @@ func (r *run) setOutputs() {
 		{"inline-comments", r.inlineOutput()},
 		{"tokens", strconv.FormatInt(rep.Tokens().Total(), 10)},
 		{"cost-usd", strconv.FormatFloat(rep.CostUSD(), 'f', 4, 64)},
+	}
+	if !rep.Reviewed() {
+		// No review happened, so there is no verdict to act on: the
+		// output is not set at all, so a workflow cannot mistake it for one.
+		outputs = outputs[1:]
 	}
 	for _, o := range outputs {
 		if strings.ContainsAny(o[1], "\r\n") || strings.Contains(o[1], "_GitHubActionsFileCommandDelimeter_") {
