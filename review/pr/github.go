@@ -50,6 +50,9 @@ type GitHubOptions struct {
 
 	Owner, Repo string
 	Number      int
+	// Pull, when set, is this pull request as Open read it: the gather
+	// does not fetch it again.
+	Pull *Pull
 
 	// Dir is a local checkout of the repository. "" makes a partial clone
 	// (--filter=blob:none) into a new directory under CloneDir, which the
@@ -153,12 +156,16 @@ func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
 	}()
 	o, r, n := g.opts.Owner, g.opts.Repo, g.opts.Number
 	var gp *github.PullRequest
-	err = g.call(ctx, fmt.Sprintf("get pull request %s/%s#%d", o, r, n), func() (resp *github.Response, err error) {
-		gp, resp, err = g.c.PullRequests.Get(ctx, o, r, n)
-		return resp, err
-	})
-	if err != nil {
-		return nil, err
+	if pl := g.opts.Pull; pl != nil && pl.Owner == o && pl.Repo == r && pl.Number == n {
+		gp = pl.gp
+	} else {
+		err = g.call(ctx, fmt.Sprintf("get pull request %s/%s#%d", o, r, n), func() (resp *github.Response, err error) {
+			gp, resp, err = g.c.PullRequests.Get(ctx, o, r, n)
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	p := &review.PR{
 		Repo:    o + "/" + r,
