@@ -145,7 +145,10 @@ func (g *gatherer) logf(format string, args ...any) {
 // call runs one API call, wrapping its error with what; the client's
 // transport has already retried and sat out rate limits.
 func (g *gatherer) call(ctx context.Context, what string, fn func() (*github.Response, error)) error {
-	return Call(ctx, what, nil, nil, fn)
+	if _, err := fn(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {

@@ -44,11 +44,6 @@ func (e *SuspectError) Error() string {
 	return "ignored comments that carry a deep-review marker but are not its sticky comment: " + strings.Join(parts, "; ")
 }
 
-// FindSticky is FindStickyKeyed without a state key.
-func FindSticky(ctx context.Context, client *github.Client, owner, repo string, number int, botLogin string) (*github.IssueComment, *review.State, error) {
-	return FindStickyKeyed(ctx, client, owner, repo, number, botLogin, "")
-}
-
 // FindStickyKeyed lists the pull request's conversation comments and
 // returns our newest sticky comment with the state it carries (declines
 // ticked since included); nil, nil, nil when there is none. Ours is what
