@@ -89,8 +89,9 @@ type Config struct {
 	// Prices override the built-in price table, keyed by model name
 	// (e.g. claude-opus-5-5); nil when unset.
 	Prices map[string]Price
-	// FailOn is "never", "important", "critical", or "" when unset.
-	FailOn string
+	// FailOn is FailOnNever, FailOnImportant, FailOnCritical, or "" when
+	// unset.
+	FailOn FailOn
 	// InlineComments is one of the Inline* values, or "" when unset.
 	InlineComments string
 	// MaxInlineComments is the most new inline comments per round (at
@@ -566,12 +567,11 @@ func (p *decoder) top(body ast.Node, cfg *Config) {
 			cfg.Prices = p.prices(e)
 		case "fail-on":
 			if s, ok := p.str(e.value, e.line, e.key); ok {
-				switch s = strings.ToLower(strings.TrimSpace(s)); s {
-				case "never", "important", "critical":
-					cfg.FailOn = s
-				default:
-					p.errorf(e.line, e.key, "%q is not one of never, important, critical", s)
+				f, err := ParseFailOn(s)
+				if err != nil {
+					p.errorf(e.line, e.key, "%q is not one of never, important, critical", strings.ToLower(strings.TrimSpace(s)))
 				}
+				cfg.FailOn = f
 			}
 		case "inline-comments":
 			if s, ok := p.str(e.value, e.line, e.key); ok {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
@@ -56,7 +57,7 @@ var Inputs = []Input{
 	{Name: "reviewer-timeout", File: true, Default: "15m", Description: "Wall-time limit per reviewer, e.g. 10m; a reviewer still running then is reported as timed out."},
 	{Name: "mode", Default: "review", Description: "review: review PRs. plan: only list the stale open PRs as JSON in the pull-requests output, for a matrix job."},
 	{Name: "max-prs", Default: "10", Description: "Most PRs one scheduled run reviews in review mode."},
-	{Name: "bot-login", Default: "github-actions[bot]", Description: "Login whose comments carry deep-review's state; set it to your App's <slug>[bot] when the token is an App's."},
+	{Name: "bot-login", Default: review.DefaultBotLogin, Description: "Login whose comments carry deep-review's state; set it to your App's <slug>[bot] when the token is an App's."},
 	{Name: "out-dir", Default: "deep-review-out", Description: "Folder for report.md, comment.md, report.html, report.json, report.sarif and raw/."},
 	{Name: "inline-comments", File: true, Default: InlineImportant, Description: "Lowest severity posted as inline review comments on the changed lines: critical, important, suggestion or none."},
 	{Name: "max-inline-comments", File: true, Default: "20", Description: "Most new inline review comments per round, most severe first."},
@@ -93,7 +94,7 @@ type Settings struct {
 	Instructions    string
 	Include         []string
 	Exclude         []string
-	FailOn          string
+	FailOn          FailOn
 	Comment         bool
 	Summary         bool
 	Artifact        bool
@@ -195,9 +196,7 @@ func (v Values) Settings(getenv func(string) string, cfg *Config) (Settings, err
 			return s, fmt.Errorf("pr-number %q: want a pull request number such as 42", p)
 		}
 	}
-	switch s.FailOn = strings.ToLower(get("fail-on")); s.FailOn {
-	case "never", "important", "critical":
-	default:
+	if s.FailOn, err = ParseFailOn(get("fail-on")); err != nil {
 		return s, fmt.Errorf("fail-on %q: use never, important or critical", get("fail-on"))
 	}
 	switch s.Mode {
@@ -294,7 +293,7 @@ func fileValues(cfg *Config) map[string]string {
 		"instructions": cfg.Instructions,
 		"include":      strings.Join(cfg.Include, "\n"),
 		"exclude":      strings.Join(cfg.Exclude, "\n"),
-		"fail-on":      cfg.FailOn,
+		"fail-on":      string(cfg.FailOn),
 	}
 	if cfg.MaxTurns > 0 {
 		v["max-turns"] = strconv.Itoa(cfg.MaxTurns)

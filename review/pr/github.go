@@ -18,9 +18,6 @@ import (
 	"github.com/deepreview/deep-review/review/git"
 )
 
-// DefaultBotLogin is the login GITHUB_TOKEN's comments are written by.
-const DefaultBotLogin = "github-actions[bot]"
-
 // API limits GitHub documents for pull requests.
 const (
 	// MaxAPICommits is how many commits the commits endpoint lists at most.
@@ -121,7 +118,7 @@ func GitHub(ctx context.Context, opts GitHubOptions) (*review.PR, error) {
 	}
 	g := &gatherer{opts: opts, c: c, m: m, graphqlURL: gqlURL}
 	if g.opts.BotLogin == "" {
-		g.opts.BotLogin = DefaultBotLogin
+		g.opts.BotLogin = review.DefaultBotLogin
 	}
 	return g.gather(ctx)
 }

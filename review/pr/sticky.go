@@ -17,7 +17,7 @@ import (
 // alone. target.BotLogin "" is github-actions[bot].
 func StickyComments(comments []*github.IssueComment, target review.StickyTarget) (ours []review.Sticky, suspects []review.Suspect) {
 	if target.BotLogin == "" {
-		target.BotLogin = DefaultBotLogin
+		target.BotLogin = review.DefaultBotLogin
 	}
 	posted := make([]review.PostedComment, 0, len(comments))
 	for _, c := range comments {
