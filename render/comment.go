@@ -7,18 +7,6 @@ import (
 	"github.com/deepreview/deep-review/review"
 )
 
-// DeclinedIDs returns the IDs of the findings ticked in the decline list of
-// a sticky comment Comment rendered ("- [x] `S2` ..."), checked against the
-// lines its state marker recorded; see review.DeclinedIDs, which reads them
-// back each round.
-func DeclinedIDs(body string) []string {
-	s, _, err := review.ParseState(body)
-	if err != nil {
-		return nil
-	}
-	return review.DeclinedIDs(body, s.Lines)
-}
-
 // Comment renders comment.md, the sticky pull request comment: a header
 // line, the verdict and summary, critical and important findings in full,
 // suggestions and the other sections inside <details>, the retro table,

@@ -91,7 +91,7 @@ func TestCommentMarkerAndDeclineList(t *testing.T) {
 	if !strings.HasSuffix(got, review.EncodeState(want)+"\n") {
 		t.Error("the marker is not at the end")
 	}
-	if ids := DeclinedIDs(got); !reflect.DeepEqual(ids, []string{"S2"}) {
+	if ids := review.DeclinedIDs(got, st.Lines); !reflect.DeepEqual(ids, []string{"S2"}) {
 		t.Errorf("DeclinedIDs = %v, want [S2]", ids)
 	}
 	for _, want := range []string{"- [ ] `C1` ", "- [ ] `I1` ", "<details><summary>Suggestions (1)</summary>", r.Links.Run, r.Links.Artifact, "| Tool calls | 15 | 8 | 1 |"} {

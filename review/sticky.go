@@ -8,6 +8,11 @@ import (
 	"time"
 )
 
+// DefaultBotLogin is the login the workflow's GITHUB_TOKEN writes comments
+// as: the bot-login input's default, and the author a sticky comment must
+// have when no other login is named.
+const DefaultBotLogin = "github-actions[bot]"
+
 // CommentHeader is how the sticky comment's first line starts, e.g.
 // "## Deep review of #12, round 3: "; the verdict's label follows. The
 // renderer writes it and RecogniseSticky checks it.

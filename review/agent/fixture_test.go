@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,7 +157,7 @@ func call(t *testing.T, tl Tool, args string) (string, bool) {
 	t.Helper()
 	out, err := tl.Run(context.Background(), []byte(args))
 	if err != nil {
-		if IsToolError(err) {
+		if errors.As(err, new(*ToolError)) {
 			return err.Error(), true
 		}
 		t.Fatalf("%s(%s): go error %v", tl.Name, args, err)

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -360,7 +361,7 @@ func TestToolsNeedACheckout(t *testing.T) {
 	pr := fixture(t)
 	pr.Dir = filepath.Join(t.TempDir(), "gone")
 	_, err := tool(t, RepoTools(pr), ToolReadFile).Run(t.Context(), []byte(`{"path": "main.go"}`))
-	if err == nil || IsToolError(err) {
+	if err == nil || errors.As(err, new(*ToolError)) {
 		t.Errorf("read_file without a checkout = %v, want a Go error that aborts the run", err)
 	}
 	if _, statErr := os.Stat(pr.Dir); statErr == nil {

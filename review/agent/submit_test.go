@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -100,7 +101,7 @@ func TestParseSubmissionNamesEachBadField(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseSubmission(json.RawMessage(c.args))
-			if err == nil || !IsToolError(err) {
+			if err == nil || !errors.As(err, new(*ToolError)) {
 				t.Fatalf("ParseSubmission = %v, want a tool error", err)
 			}
 			for _, w := range c.want {

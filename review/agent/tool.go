@@ -55,12 +55,6 @@ func Retry(format string, args ...any) error {
 	return &ToolError{Message: fmt.Sprintf(format, args...)}
 }
 
-// IsToolError reports whether err is (or wraps) a *ToolError.
-func IsToolError(err error) bool {
-	var te *ToolError
-	return errors.As(err, &te)
-}
-
 // Field documents one property of a params struct in its schema. Fields are
 // keyed by their JSON path: dots between levels and "[]" for an array's items
 // ("findings" is the array, "findings[].severity" each finding's severity,

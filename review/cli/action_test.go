@@ -505,3 +505,19 @@ func TestPullRequestTargetReviewsForkPullRequests(t *testing.T) {
 		t.Errorf("pull_request_target was treated as an unreviewable fork run:\n%s", stdout)
 	}
 }
+
+func TestActionReadsThePullRequestOncePerReview(t *testing.T) {
+	a := newActionEnv(t, "pull_request", "pull_request.opened.json", nil)
+	if stdout, stderr, err := runCLI(t, a.env); err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	n := 0
+	for key, c := range a.gh.calls {
+		if strings.HasPrefix(key, "GET /api/v3/repos/") && strings.HasSuffix(key, "/pulls/2") {
+			n += c
+		}
+	}
+	if n != 1 {
+		t.Errorf("the pull request was read %d times, want once (the config file and the gather share it): %v", n, a.gh.calls)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/deepreview/deep-review/render"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/agent"
 	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/git"
 	"github.com/deepreview/deep-review/review/lead"
@@ -67,18 +68,18 @@ func BenchmarkOrchestration(b *testing.B) {
 			var wall time.Duration
 			findings := 0
 			for i := 0; i < b.N; i++ {
-				var reviewers []reviewer
+				var reviewers []agent.Config
 				for _, s := range sessions {
 					r := llm.NewReplay(s.Session)
 					r.Pace = true
-					reviewers = append(reviewers, reviewer{name: s.Name, id: r.Identity(), model: r})
+					reviewers = append(reviewers, agent.Config{Name: s.Name, Identity: r.Identity(), Model: r, MaxTurns: 40, MaxTokens: 2_000_000, Timeout: 2 * time.Minute})
 				}
 				var l review.Lead
 				if withLead {
 					l = lead.New(lead.Config{Name: "Lead (scripted)", Identity: llm.Identity{Provider: "scripted", Model: "lead"},
 						Model: &timedLead{verify: leadVerifyTurn, synth: leadSynthTurn}, Concurrency: lead.MaxConcurrency})
 				}
-				pl := &pipeline{maxTurns: 40, maxTokens: 2_000_000, timeout: 2 * time.Minute, lead: l, now: time.Now, log: &syncWriter{w: io.Discard}}
+				pl := &pipeline{lead: l, now: time.Now, log: &syncWriter{w: io.Discard}}
 				start := time.Now()
 				report, _ := pl.run(context.Background(), p, reviewers)
 				wall += time.Since(start)

@@ -6,19 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deepreview/deep-review/render"
-	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/config"
-	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/pr"
 	"github.com/deepreview/deep-review/review/publish"
 )
@@ -75,7 +71,7 @@ func runAction(ctx context.Context, args []string, getenv func(string) string, s
 		return exitError{code: 1}
 	}
 	if s.GitHubToken != "" {
-		if a.client, err = pr.NewClient(&http.Client{}, getenv("GITHUB_API_URL"), s.GitHubToken); err != nil {
+		if a.client, err = newGitHub(getenv, s.GitHubToken, stdout); err != nil {
 			gha.Errorf("deep-review: %v", err)
 			return exitError{code: 1}
 		}
@@ -200,11 +196,15 @@ func (a *action) commentTrigger(ctx context.Context, payload []byte) (trigger, e
 	return trigger{skip: fmt.Sprintf("%s has %s access; %s needs write access", login, perm, commentCommand)}, nil
 }
 
-// reviewPR gathers, reviews, renders and publishes one pull request, with
-// the config file from its base applied under the inputs.
+// reviewPR reviews and publishes one pull request, with the config file
+// from its base applied under the inputs.
 func (a *action) reviewPR(ctx context.Context, number int, outDir string, summary bool) (publish.Result, error) {
-	dir := a.getenv("GITHUB_WORKSPACE")
-	cfg, err := remoteConfig(ctx, a.client, a.owner, a.repo, number, dir, a.settings.Config)
+	pull, err := openPull(ctx, a.client, a.owner, a.repo, number)
+	if err != nil {
+		return publish.Result{}, err
+	}
+	t := target{Dir: a.getenv("GITHUB_WORKSPACE"), Pull: pull, Client: a.client, Getenv: a.getenv, Log: a.stdout, Grouped: true}
+	cfg, err := baseConfig(ctx, t, a.settings.Config)
 	if err != nil {
 		return publish.Result{}, err
 	}
@@ -215,46 +215,12 @@ func (a *action) reviewPR(ctx context.Context, number int, outDir string, summar
 	for _, secret := range s.Secrets() {
 		a.gha.AddMask(secret)
 	}
-	plans, err := reviewerPlans(s)
-	if err != nil {
-		return publish.Result{}, err
-	}
-	factory := modelFactory{settings: s, http: &http.Client{}}
-	reviewers, err := factory.reviewers(plans)
-	if err != nil {
-		return publish.Result{}, err
-	}
-	lead, err := buildLead(s, factory, plans, a.stdout)
-	if err != nil {
-		return publish.Result{}, err
-	}
-	a.gha.Group(fmt.Sprintf("Gather pull request #%d", number))
-	p, cleanup, err := gatherGitHub(ctx, s, reviewFlags{repo: a.owner + "/" + a.repo, pr: number, dir: dir},
-		pr.Filters{Include: s.Include, Exclude: s.Exclude}, a.getenv, a.stdout)
-	a.gha.EndGroup()
-	if err != nil {
-		return publish.Result{}, err
-	}
-	defer cleanup()
-	pl := &pipeline{
-		maxTurns: s.MaxTurns, maxTokens: s.MaxTokens, timeout: s.ReviewerTimeout,
-		instructions: s.Instructions, prices: factory.prices(), lead: lead,
-		now: time.Now, log: &syncWriter{w: a.stdout}, grouped: true,
-	}
-	report, results := pl.run(ctx, p, reviewers)
-	opts := render.Options{Secrets: s.Secrets(), RepoURL: repoURL(a.getenv, p.Repo)}
-	w, err := publish.WriteOutDir(outDir, report, results, opts)
-	if err != nil {
-		return publish.Result{}, err
-	}
-	pub := &publish.Publisher{Action: a.gha, GitHub: a.client, Getenv: a.getenv, Log: a.stdout}
-	return pub.Publish(ctx, publish.Input{
-		Report: report, OutDir: w.Dir,
-		Summary:       render.Markdown(report, opts),
-		RenderComment: commentRenderer(report, opts),
-		Owner:         a.owner, Repo: a.repo, Number: number, BotLogin: s.BotLogin,
-		Options: publish.Options{Summary: summary, Comment: s.Comment, Artifact: s.Artifact, Annotations: s.Annotations, FailOn: s.FailOn},
-	})
+	t.OutDir = outDir
+	opts := publishOptions(s)
+	opts.Summary = summary
+	t.Publish = &publishing{Action: a.gha, Getenv: a.getenv, Log: a.stdout, Options: opts}
+	out, err := runReview(ctx, s, t)
+	return out.Published, err
 }
 
 // scheduled finds the open, non-draft PRs whose head moved since our last
@@ -315,7 +281,7 @@ func (a *action) scheduled(ctx context.Context) error {
 // stalePRs lists open, non-draft PRs whose head differs from the head our
 // sticky comment recorded, or that have no comment of ours.
 func (a *action) stalePRs(ctx context.Context) ([]int, error) {
-	return pr.StalePRs(ctx, a.client, a.owner, a.repo, a.settings.BotLogin, func(n int, err error) {
+	return pr.StalePRs(ctx, a.client, a.owner, a.repo, a.settings.BotLogin, a.settings.StateKey, func(n int, err error) {
 		a.gha.Warningf("deep-review: PR #%d: read the last review's state: %v; reviewing it again", n, err)
 	})
 }
@@ -326,25 +292,4 @@ func joinNumbers(ns []int) string {
 		parts[i] = "#" + strconv.Itoa(n)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// buildLead makes the lead the lead input names: none, auto (the first
-// reviewer's model, fresh) or a spec. Replayed reviewers have no live model
-// to lead with, so auto means none for them.
-func buildLead(s config.Settings, f modelFactory, plans []plan, log io.Writer) (review.Lead, error) {
-	spec := strings.TrimSpace(s.Lead)
-	switch spec {
-	case "", "none":
-		return nil, nil
-	case "auto":
-		if len(plans) == 0 || plans[0].spec.Provider == llm.ProviderReplay {
-			return nil, nil
-		}
-		return newLead(f, plans[0], log)
-	}
-	ls, err := llm.ParseSpec(spec)
-	if err != nil {
-		return nil, fmt.Errorf("lead: %w", err)
-	}
-	return newLead(f, plan{spec: ls}, log)
 }

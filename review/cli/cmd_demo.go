@@ -47,15 +47,16 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	var reviewers []reviewer
+	var reviewers []agent.Config
 	for _, s := range scripted {
 		replay := llm.NewReplay(s.Session)
 		replay.Pace = !*fast
-		reviewers = append(reviewers, reviewer{name: s.Name, id: replay.Identity(), model: replay})
+		reviewers = append(reviewers, agent.Config{Name: s.Name, Identity: replay.Identity(), Model: replay,
+			MaxTurns: 40, MaxTokens: 2_000_000, Timeout: 2 * time.Minute})
 	}
 	fmt.Fprintf(stderr, "deep-review demo: %d scripted reviewer sessions and a scripted lead (written by the deep-review developers, not by a model) on a fixture repository\n", len(reviewers))
 	log := &syncWriter{w: stderr}
-	pl := &pipeline{maxTurns: 40, maxTokens: 2_000_000, timeout: 2 * time.Minute, now: time.Now, log: log}
+	pl := &pipeline{now: time.Now, log: log}
 	if !*noLead {
 		scripted, err := demo.Lead()
 		if err != nil {

@@ -5,14 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"time"
+	"strings"
 
-	"github.com/deepreview/deep-review/render"
+	"github.com/sethvargo/go-githubactions"
+
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
-	"github.com/deepreview/deep-review/review/pr"
 	"github.com/deepreview/deep-review/review/publish"
 )
 
@@ -61,80 +60,81 @@ func runReviewCommand(ctx context.Context, args []string, getenv func(string) st
 			return exitError{code: 2, msg: "reviewers: " + err.Error()}
 		}
 	}
+	if f.publish && local {
+		return exitError{code: 2, msg: "--publish needs a pull request (--repo and --pr)"}
+	}
+	t := target{Dir: f.dir, Base: f.base, Head: f.head, Record: f.record, Getenv: getenv, Log: stderr}
+	if !local {
+		owner, name, err := splitRepo(f.repo)
+		if err != nil {
+			return exitError{code: 2, msg: "--repo: " + err.Error()}
+		}
+		if s.GitHubToken == "" {
+			return exitError{code: 2, msg: "reading a pull request needs a token: set --github-token or GITHUB_TOKEN"}
+		}
+		if t.Client, err = newGitHub(getenv, s.GitHubToken, stderr); err != nil {
+			return err
+		}
+		if t.Pull, err = openPull(ctx, t.Client, owner, name, f.pr); err != nil {
+			return exitError{code: 2, msg: err.Error()}
+		}
+	}
 	// The config file comes from the base, then the inputs are read again
 	// with it: an input given wins, the file fills what is not.
-	var cfg *config.Config
-	if local {
-		cfg, err = localConfig(ctx, f.dir, f.base, s.Config)
-	} else if s.GitHubToken != "" {
-		owner, name, serr := splitRepo(f.repo)
-		if serr != nil {
-			return exitError{code: 2, msg: "--repo: " + serr.Error()}
-		}
-		client, cerr := pr.NewClient(&http.Client{}, getenv("GITHUB_API_URL"), s.GitHubToken)
-		if cerr != nil {
-			return cerr
-		}
-		cfg, err = remoteConfig(ctx, client, owner, name, f.pr, f.dir, s.Config)
-	}
+	cfg, err := baseConfig(ctx, t, s.Config)
 	if err != nil {
 		return exitError{code: 2, msg: err.Error()}
 	}
 	if s, err = values.parse(getenv, cfg); err != nil {
 		return exitError{code: 2, msg: err.Error()}
 	}
-	plans, err := reviewerPlans(s)
-	if err != nil {
-		return exitError{code: 2, msg: err.Error()}
-	}
-	factory := modelFactory{settings: s, http: &http.Client{}, record: f.record}
-	reviewers, err := factory.reviewers(plans)
-	if err != nil {
-		return exitError{code: 2, msg: err.Error()}
-	}
-	filters := pr.Filters{Include: s.Include, Exclude: s.Exclude}
-	var p *review.PR
-	if local {
-		p, err = pr.Local(ctx, pr.LocalOptions{Dir: f.dir, Base: f.base, Head: f.head, Filters: filters})
-	} else {
-		var cleanup func()
-		p, cleanup, err = gatherGitHub(ctx, s, f, filters, getenv, stderr)
-		if err == nil {
-			defer cleanup()
-		}
-	}
-	if err != nil {
-		return err
-	}
-	lead, err := buildLead(s, factory, plans, stderr)
-	if err != nil {
-		return exitError{code: 2, msg: err.Error()}
-	}
-	pl := &pipeline{
-		maxTurns: s.MaxTurns, maxTokens: s.MaxTokens, timeout: s.ReviewerTimeout,
-		instructions: s.Instructions, prices: factory.prices(), lead: lead,
-		now: time.Now, log: &syncWriter{w: stderr},
-	}
-	report, results := pl.run(ctx, p, reviewers)
-	opts := render.Options{Secrets: s.Secrets(), RepoURL: repoURL(getenv, p.Repo)}
-	w, err := publish.WriteOutDir(s.OutDir, report, results, opts)
-	if err != nil {
-		return err
-	}
-	printResult(stdout, report, w)
+	t.OutDir = s.OutDir
 	if f.publish {
-		return publishFromTerminal(ctx, s, report, w, opts, getenv, stdout, stderr)
+		t.Publish = terminalPublishing(getenv, stderr, s)
 	}
-	return allFailed(report)
+	out, err := runReview(ctx, s, t)
+	if err != nil {
+		return err
+	}
+	printResult(stdout, out.Report, out.Written)
+	if f.publish {
+		res := out.Published
+		if res.CommentURL != "" {
+			fmt.Fprintf(stdout, "Comment: %s\n", res.CommentURL)
+		}
+		if res.ExitCode != 0 {
+			return exitError{code: res.ExitCode, msg: strings.Join(res.Problems, "; ")}
+		}
+		return nil
+	}
+	return allFailed(out.Report)
+}
+
+// terminalPublishing posts or updates the sticky comment from a terminal
+// (review --publish). Outside Actions there is no job summary, annotation
+// or artifact; the report stays in the out dir. go-githubactions writes
+// its commands to stderr here: a terminal reader sees them as plain notes,
+// and stdout stays the result.
+func terminalPublishing(getenv func(string) string, stderr io.Writer, s config.Settings) *publishing {
+	env := func(k string) string {
+		if strings.HasPrefix(k, "GITHUB_") || strings.HasPrefix(k, "ACTIONS_") {
+			return ""
+		}
+		return getenv(k)
+	}
+	return &publishing{
+		Action:  githubactions.New(githubactions.WithGetenv(env), githubactions.WithWriter(stderr)),
+		Getenv:  env,
+		Log:     stderr,
+		Options: publish.Options{Comment: true, FailOn: s.FailOn, Inline: s.Inline, MaxInline: s.MaxInline},
+	}
 }
 
 // allFailed is an error when no reviewer submitted: the report then says
 // nothing about the code, and the exit status must not pretend otherwise.
 func allFailed(r *review.Report) error {
-	for _, s := range r.Reviewers {
-		if s.Status == review.StatusOK {
-			return nil
-		}
+	if r.Reviewed() {
+		return nil
 	}
 	return exitError{code: 1, msg: "every reviewer failed; the report lists why"}
 }
@@ -159,16 +159,4 @@ func printResult(w io.Writer, r *review.Report, out publish.Written) {
 	}
 	fmt.Fprintf(w, "Report: %s\n  %s\n  %s\n  %s\n  %s\n  raw reviewer output: %d files in %s\n",
 		out.Markdown, out.Comment, out.HTML, out.JSON, out.SARIF, len(out.Raw), out.Dir+"/raw")
-}
-
-// repoURL is the repository's web address, for links the renderer keeps.
-func repoURL(getenv func(string) string, repo string) string {
-	if repo == "" {
-		return ""
-	}
-	server := getenv("GITHUB_SERVER_URL")
-	if server == "" {
-		server = "https://github.com"
-	}
-	return server + "/" + repo
 }

@@ -88,8 +88,8 @@ func TestTheConfigFileFillsWhatNoInputGives(t *testing.T) {
 	if len(s.Include) != 1 || s.Include[0] != "src/**" {
 		t.Errorf("include = %v", s.Include)
 	}
-	plans, err := reviewerPlans(s)
-	if err != nil || len(plans) != 1 || plans[0].name != "Local" || plans[0].key != "local-secret-key" || plans[0].api != "chat" {
+	plans, err := s.ReviewerList()
+	if err != nil || len(plans) != 1 || plans[0].Name != "Local" || s.FileKeys[plans[0].Label()] != "local-secret-key" || plans[0].API != "chat" {
 		t.Errorf("plans = %+v, %v", plans, err)
 	}
 	if p := s.Prices["llama"]; p.Output != 2 {

@@ -13,25 +13,14 @@ import (
 	"github.com/deepreview/deep-review/review/llm"
 )
 
-// reviewer is one configured reviewer, ready to run.
-type reviewer struct {
-	name  string
-	id    llm.Identity
-	model llm.Model
-}
-
 // pipeline runs the reviewers on a gathered PR and consolidates what they
-// submit. It holds the budgets and where progress goes; it is used once per
-// PR.
+// submit. It holds the lead, the prices and where progress goes; it is used
+// once per PR.
 type pipeline struct {
-	maxTurns     int
-	maxTokens    int64
-	timeout      time.Duration
-	instructions string
-	prices       map[string]llm.Price
-	lead         review.Lead
-	now          func() time.Time
-	log          *syncWriter
+	prices map[string]llm.Price
+	lead   review.Lead
+	now    func() time.Time
+	log    *syncWriter
 	// grouped keeps the live log to one line per turn and prints each
 	// reviewer's whole log afterwards in a collapsible group of its own
 	// (GitHub Actions' ::group::), since parallel reviewers interleave.
@@ -61,23 +50,11 @@ func (s *syncWriter) printf(format string, args ...any) {
 // run reviews pr with every reviewer in parallel and consolidates. A
 // reviewer that fails, times out or panics is reported as such; the others'
 // work is kept. Results are in the reviewers' order.
-func (p *pipeline) run(ctx context.Context, pr *review.PR, reviewers []reviewer) (*review.Report, []agent.Result) {
+func (p *pipeline) run(ctx context.Context, pr *review.PR, reviewers []agent.Config) (*review.Report, []agent.Result) {
 	started := p.now()
 	p.log.printf("Reviewing %s (%d files, +%d/-%d) with %d reviewers in parallel\n",
 		prLabel(pr), len(pr.Files), pr.Additions(), pr.Deletions(), len(reviewers))
-	configs := make([]agent.Config, len(reviewers))
-	for i, r := range reviewers {
-		configs[i] = agent.Config{
-			Name:         r.name,
-			Identity:     r.id,
-			Model:        r.model,
-			MaxTurns:     p.maxTurns,
-			MaxTokens:    p.maxTokens,
-			Timeout:      p.timeout,
-			Instructions: p.instructions,
-		}
-	}
-	results := agent.ReviewAll(ctx, pr, configs, p.log, p.grouped)
+	results := agent.ReviewAll(ctx, pr, reviewers, p.log, p.grouped)
 	runs := make([]review.Run, len(results))
 	for i, res := range results {
 		runs[i] = res.Run
@@ -85,7 +62,7 @@ func (p *pipeline) run(ctx context.Context, pr *review.PR, reviewers []reviewer)
 			runs[i].CostUSD = cost
 		}
 		p.log.printf("[%s] %s in %s: %d turns, %d tool calls%s\n", res.Run.Name, res.Run.Status,
-			review.Duration(res.Run.Duration.Milliseconds()), res.Run.Turns, totalCalls(res.Run.ToolCalls), errSuffix(res.Run.Error))
+			review.Duration(res.Run.Duration.Milliseconds()), res.Run.Turns, review.ReviewerStats{ToolCalls: res.Run.ToolCalls}.TotalToolCalls(), errSuffix(res.Run.Error))
 	}
 	repo := git.Repo{Dir: pr.Dir}
 	if p.grouped && p.lead != nil {
@@ -113,14 +90,6 @@ func prLabel(pr *review.PR) string {
 		return fmt.Sprintf("%s#%d", pr.Repo, pr.Number)
 	}
 	return fmt.Sprintf("%s %s..%s", pr.Repo, pr.BaseRef, pr.HeadRef)
-}
-
-func totalCalls(calls map[string]int) int {
-	n := 0
-	for _, c := range calls {
-		n += c
-	}
-	return n
 }
 
 func errSuffix(e string) string {

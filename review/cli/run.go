@@ -20,7 +20,13 @@ type exitError struct {
 	msg  string
 }
 
-func (e exitError) Error() string { return fmt.Sprintf("exit %d: %s", e.code, e.msg) }
+// Error is the message, or the exit code when there is none.
+func (e exitError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return fmt.Sprintf("exit %d", e.code)
+}
 
 const usage = `deep-review reviews a pull request with several LLM reviewers and publishes one report.
 

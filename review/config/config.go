@@ -5,8 +5,9 @@
 //
 // The file is read from the pull request's base commit, never from its head,
 // so a pull request cannot change how it is itself reviewed: it cannot drop
-// reviewers, raise budgets, silence paths or rewrite the instructions. See
-// FromBase.
+// reviewers, raise budgets, silence paths or rewrite the instructions. The
+// package does no I/O: review/pr reads the file at the base (pr.ReadAt,
+// pr.Pull.ReadBase) and Parse checks it.
 //
 // Precedence, highest first: action inputs and command-line flags that are
 // set explicitly, then this file, then the built-in defaults. A setting the
@@ -25,19 +26,16 @@ package config
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"math"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/deepreview/deep-review/review/git"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -91,8 +89,18 @@ type Config struct {
 	// Prices override the built-in price table, keyed by model name
 	// (e.g. claude-opus-5-5); nil when unset.
 	Prices map[string]Price
-	// FailOn is "never", "important", "critical", or "" when unset.
-	FailOn string
+	// FailOn is FailOnNever, FailOnImportant, FailOnCritical, or "" when
+	// unset.
+	FailOn FailOn
+	// InlineComments is one of the Inline* values, or "" when unset.
+	InlineComments string
+	// MaxInlineComments is the most new inline comments per round (at
+	// least 1), 0 if unset.
+	MaxInlineComments int
+	// Scope is ScopeAuto, ScopeFull, or "" when unset.
+	Scope string
+	// MaxCostUSD is budgets.max-cost-usd, a positive amount, 0 if unset.
+	MaxCostUSD float64
 }
 
 // Reviewer is one entry of the reviewers list.
@@ -110,6 +118,10 @@ type Reviewer struct {
 	// KeyEnv names the environment variable holding the API key, or "" for
 	// the provider's usual key input.
 	KeyEnv string
+	// Focus is what this reviewer should look at most (one reviewer on
+	// security, another on tests), surrounding whitespace removed; "" for
+	// none.
+	Focus string
 }
 
 // Label is the reviewer's display name: Name when set, else the spec.
@@ -154,39 +166,6 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(e.Message)
 	return b.String()
-}
-
-// FromBase reads and parses the file at path as it is in the commit baseRev
-// of repo, whatever the working tree or the pull request's head hold. It
-// returns (nil, nil) when the commit has no such file, and an error when the
-// commit itself is missing (fetch it first), the path is outside the
-// repository, or the file is invalid.
-func FromBase(ctx context.Context, repo git.Repo, baseRev, path string) (*Config, error) {
-	if strings.TrimSpace(baseRev) == "" || strings.HasPrefix(baseRev, "-") {
-		return nil, fmt.Errorf("read config: %q is not a base revision; pass the base commit's SHA", baseRev)
-	}
-	if path == "" {
-		path = DefaultPath
-	}
-	if !repo.HasCommit(ctx, baseRev) {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read config %s: %w", path, err)
-		}
-		return nil, fmt.Errorf("read config %s: base commit %s is not in the repository at %s; fetch it first", path, baseRev, repo.Dir)
-	}
-	data, err := git.Tree{Repo: repo, Rev: baseRev, Ctx: ctx}.ReadFile(path)
-	if err != nil {
-		if _, isGit := errors.AsType[*git.Error](err); !isGit {
-			return nil, fmt.Errorf("read config: %w", err)
-		}
-		// The commit exists, so a path missing from it means no file.
-		clean := filepath.ToSlash(filepath.Clean(path))
-		if _, existsErr := repo.Run(ctx, "cat-file", "-e", baseRev+":"+clean); existsErr != nil && ctx.Err() == nil {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("read config %s at %s: %w", path, baseRev, err)
-	}
-	return Parse(data, path)
 }
 
 // Parse validates data, the content of the file at path (used only in
@@ -553,7 +532,7 @@ func (p *decoder) unknown(e entry, field string, known []string) {
 	p.errorf(e.line, join(field, e.key), "unknown key; the keys here are %s", strings.Join(known, ", "))
 }
 
-var topKeys = []string{"reviewers", "lead", "budgets", "include", "exclude", "instructions", "prices", "fail-on"}
+var topKeys = []string{"reviewers", "lead", "budgets", "include", "exclude", "instructions", "prices", "fail-on", "inline-comments", "max-inline-comments", "scope"}
 
 func (p *decoder) top(body ast.Node, cfg *Config) {
 	if isNull(body) {
@@ -588,11 +567,36 @@ func (p *decoder) top(body ast.Node, cfg *Config) {
 			cfg.Prices = p.prices(e)
 		case "fail-on":
 			if s, ok := p.str(e.value, e.line, e.key); ok {
+				f, err := ParseFailOn(s)
+				if err != nil {
+					p.errorf(e.line, e.key, "%q is not one of never, important, critical", strings.ToLower(strings.TrimSpace(s)))
+				}
+				cfg.FailOn = f
+			}
+		case "inline-comments":
+			if s, ok := p.str(e.value, e.line, e.key); ok {
 				switch s = strings.ToLower(strings.TrimSpace(s)); s {
-				case "never", "important", "critical":
-					cfg.FailOn = s
+				case InlineCritical, InlineImportant, InlineSuggestion, InlineNone:
+					cfg.InlineComments = s
 				default:
-					p.errorf(e.line, e.key, "%q is not one of never, important, critical", s)
+					p.errorf(e.line, e.key, "%q is not one of critical, important, suggestion, none", s)
+				}
+			}
+		case "max-inline-comments":
+			if v, ok := p.integer(e.value, e.line, e.key); ok {
+				if v < 1 || v > math.MaxInt32 {
+					p.errorf(e.line, e.key, "%d: want a whole number of at least 1, e.g. 20 (inline-comments: none turns them off)", v)
+				} else {
+					cfg.MaxInlineComments = int(v)
+				}
+			}
+		case "scope":
+			if s, ok := p.str(e.value, e.line, e.key); ok {
+				switch s = strings.ToLower(strings.TrimSpace(s)); s {
+				case ScopeAuto, ScopeFull:
+					cfg.Scope = s
+				default:
+					p.errorf(e.line, e.key, "%q is not one of auto, full", s)
 				}
 			}
 		default:
@@ -630,7 +634,7 @@ func (p *decoder) reviewers(e entry) []Reviewer {
 	return out
 }
 
-var reviewerKeys = []string{"name", "spec", "base-url", "api", "key-env", "effort"}
+var reviewerKeys = []string{"name", "spec", "base-url", "api", "key-env", "effort", "focus"}
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -710,6 +714,9 @@ func (p *decoder) reviewer(n ast.Node, at int, field string) (Reviewer, bool) {
 		case "effort":
 			effortLine = e.line
 			effort, ok = p.str(e.value, e.line, f)
+		case "focus":
+			r.Focus, ok = p.str(e.value, e.line, f)
+			r.Focus = strings.TrimSpace(r.Focus)
 		default:
 			p.unknown(e, field, reviewerKeys)
 		}
@@ -754,7 +761,7 @@ func (p *decoder) lead(e entry) string {
 	return spec.String()
 }
 
-var budgetKeys = []string{"max-turns", "max-tokens", "reviewer-timeout"}
+var budgetKeys = []string{"max-turns", "max-tokens", "reviewer-timeout", "max-cost-usd"}
 
 func (p *decoder) budgets(e entry, cfg *Config) {
 	entries, ok := p.mapping(e.value, e.line, e.key)
@@ -799,6 +806,14 @@ func (p *decoder) budgets(e entry, cfg *Config) {
 				continue
 			}
 			cfg.ReviewerTimeout = d
+		case "max-cost-usd":
+			if v, ok := p.number(b.value, b.line, f); ok {
+				if v <= 0 {
+					p.errorf(b.line, f, "%g: want a positive number of US dollars, e.g. 5", v)
+				} else {
+					cfg.MaxCostUSD = v
+				}
+			}
 		default:
 			p.unknown(b, e.key, budgetKeys)
 		}

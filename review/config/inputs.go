@@ -2,10 +2,12 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
@@ -55,23 +57,44 @@ var Inputs = []Input{
 	{Name: "reviewer-timeout", File: true, Default: "15m", Description: "Wall-time limit per reviewer, e.g. 10m; a reviewer still running then is reported as timed out."},
 	{Name: "mode", Default: "review", Description: "review: review PRs. plan: only list the stale open PRs as JSON in the pull-requests output, for a matrix job."},
 	{Name: "max-prs", Default: "10", Description: "Most PRs one scheduled run reviews in review mode."},
-	{Name: "bot-login", Default: "github-actions[bot]", Description: "Login whose comments carry deep-review's state; set it to your App's <slug>[bot] when the token is an App's."},
+	{Name: "bot-login", Default: review.DefaultBotLogin, Description: "Login whose comments carry deep-review's state; set it to your App's <slug>[bot] when the token is an App's."},
 	{Name: "out-dir", Default: "deep-review-out", Description: "Folder for report.md, comment.md, report.html, report.json, report.sarif and raw/."},
+	{Name: "inline-comments", File: true, Default: InlineImportant, Description: "Lowest severity posted as inline review comments on the changed lines: critical, important, suggestion or none."},
+	{Name: "max-inline-comments", File: true, Default: "20", Description: "Most new inline review comments per round, most severe first."},
+	{Name: "scope", File: true, Default: ScopeAuto, Description: "auto: a later round reviews what changed since the last review; full: every round reviews the whole pull request."},
+	{Name: "max-cost-usd", File: true, Description: "Most estimated US dollars one review may spend, e.g. 5; default no limit."},
+	{Name: "state-key", Secret: true, Description: "A repository secret that signs the sticky comment's state marker, so no other comment can pose as the last review."},
 }
+
+// The inline-comments values, lowest severity posted first.
+const (
+	InlineCritical   = "critical"
+	InlineImportant  = "important"
+	InlineSuggestion = "suggestion"
+	InlineNone       = "none"
+)
+
+// The scope values.
+const (
+	ScopeAuto = "auto"
+	ScopeFull = "full"
+)
 
 // Settings are the inputs, parsed and checked.
 type Settings struct {
-	GitHubToken     string
-	PRNumber        int
-	Reviewers       string
-	Lead            string
-	Keys            map[string]string // provider -> API key
-	BaseURLs        map[string]string // provider -> base URL
+	GitHubToken string
+	PRNumber    int
+	Reviewers   string
+	Lead        string
+	// Keys and BaseURLs are each provider's API key and base URL, by
+	// Providers' Name, from its input or the environment.
+	Keys            map[string]string
+	BaseURLs        map[string]string
 	Config          string
 	Instructions    string
 	Include         []string
 	Exclude         []string
-	FailOn          string
+	FailOn          FailOn
 	Comment         bool
 	Summary         bool
 	Artifact        bool
@@ -83,6 +106,17 @@ type Settings struct {
 	MaxPRs          int
 	BotLogin        string
 	OutDir          string
+	// StateKey is the state-key secret; "" leaves the marker unsigned.
+	StateKey string
+	// Inline is the inline-comments value: InlineCritical, InlineImportant,
+	// InlineSuggestion or InlineNone.
+	Inline string
+	// MaxInline is the most new inline comments per round, at least 1.
+	MaxInline int
+	// Scope is ScopeAuto or ScopeFull.
+	Scope string
+	// MaxCostUSD is the most estimated dollars per review; 0 means no limit.
+	MaxCostUSD float64
 	// FileReviewers are the config file's reviewers, used when the
 	// reviewers input is empty; FileKeys holds the keys their key-env
 	// variables named, by reviewer label.
@@ -127,18 +161,17 @@ func (v Values) Settings(getenv func(string) string, cfg *Config) (Settings, err
 		Mode:         get("mode"),
 		BotLogin:     get("bot-login"),
 		OutDir:       get("out-dir"),
-		Keys: map[string]string{
-			"anthropic":         first(get("anthropic-api-key"), getenv("ANTHROPIC_API_KEY")),
-			"openai":            first(get("openai-api-key"), getenv("OPENAI_API_KEY")),
-			"gemini":            first(get("gemini-api-key"), getenv("GEMINI_API_KEY"), getenv("GOOGLE_API_KEY")),
-			"openai-compatible": first(get("openai-compatible-api-key"), getenv("OPENAI_COMPATIBLE_API_KEY")),
-		},
-		BaseURLs: map[string]string{
-			"anthropic":         first(get("anthropic-base-url"), getenv("ANTHROPIC_BASE_URL")),
-			"openai":            first(get("openai-base-url"), getenv("OPENAI_BASE_URL")),
-			"gemini":            first(get("gemini-base-url"), getenv("GOOGLE_GEMINI_BASE_URL")),
-			"openai-compatible": first(get("openai-compatible-base-url"), getenv("OPENAI_COMPATIBLE_BASE_URL")),
-		},
+		StateKey:     get("state-key"),
+		Keys:         map[string]string{},
+		BaseURLs:     map[string]string{},
+	}
+	for _, p := range Providers {
+		key := get(p.KeyInput)
+		for _, env := range p.KeyEnv {
+			key = first(key, getenv(env))
+		}
+		s.Keys[p.Name] = key
+		s.BaseURLs[p.Name] = first(get(p.BaseURLInput), getenv(p.BaseURLEnv))
 	}
 	s.Prices = llm.DefaultPrices()
 	if cfg != nil {
@@ -163,9 +196,7 @@ func (v Values) Settings(getenv func(string) string, cfg *Config) (Settings, err
 			return s, fmt.Errorf("pr-number %q: want a pull request number such as 42", p)
 		}
 	}
-	switch s.FailOn = strings.ToLower(get("fail-on")); s.FailOn {
-	case "never", "important", "critical":
-	default:
+	if s.FailOn, err = ParseFailOn(get("fail-on")); err != nil {
 		return s, fmt.Errorf("fail-on %q: use never, important or critical", get("fail-on"))
 	}
 	switch s.Mode {
@@ -190,6 +221,24 @@ func (v Values) Settings(getenv func(string) string, cfg *Config) (Settings, err
 	if s.ReviewerTimeout, err = time.ParseDuration(get("reviewer-timeout")); err != nil || s.ReviewerTimeout <= 0 {
 		return s, fmt.Errorf("reviewer-timeout %q: want a duration such as 10m or 90s", get("reviewer-timeout"))
 	}
+	switch s.Inline = strings.ToLower(get("inline-comments")); s.Inline {
+	case InlineCritical, InlineImportant, InlineSuggestion, InlineNone:
+	default:
+		return s, fmt.Errorf("inline-comments %q: use critical, important, suggestion or none", get("inline-comments"))
+	}
+	if s.MaxInline, err = strconv.Atoi(get("max-inline-comments")); err != nil || s.MaxInline < 1 {
+		return s, fmt.Errorf("max-inline-comments %q: want a whole number of at least 1, e.g. 20 (inline-comments: none turns them off)", get("max-inline-comments"))
+	}
+	switch s.Scope = strings.ToLower(get("scope")); s.Scope {
+	case ScopeAuto, ScopeFull:
+	default:
+		return s, fmt.Errorf("scope %q: use auto or full", get("scope"))
+	}
+	if c := get("max-cost-usd"); c != "" {
+		if s.MaxCostUSD, err = parseUSD(c); err != nil {
+			return s, fmt.Errorf("max-cost-usd %q: want a positive number of US dollars such as 5 or 12.50", c)
+		}
+	}
 	if s.OutDir == "" {
 		return s, fmt.Errorf("out-dir is empty: name a folder for the report, e.g. deep-review-out")
 	}
@@ -200,10 +249,15 @@ func (v Values) Settings(getenv func(string) string, cfg *Config) (Settings, err
 }
 
 // Secrets are the values that must never reach a log, prompt or comment:
-// the GitHub token and every API key, in that order.
+// the GitHub token, every API key and the state key, in that order, then
+// the config file reviewers' keys.
 func (s Settings) Secrets() []string {
 	var out []string
-	for _, k := range []string{s.GitHubToken, s.Keys["anthropic"], s.Keys["openai"], s.Keys["gemini"], s.Keys["openai-compatible"]} {
+	keys := []string{s.GitHubToken}
+	for _, p := range Providers {
+		keys = append(keys, s.Keys[p.Name])
+	}
+	for _, k := range append(keys, s.StateKey) {
 		if k != "" {
 			out = append(out, k)
 		}
@@ -239,7 +293,7 @@ func fileValues(cfg *Config) map[string]string {
 		"instructions": cfg.Instructions,
 		"include":      strings.Join(cfg.Include, "\n"),
 		"exclude":      strings.Join(cfg.Exclude, "\n"),
-		"fail-on":      cfg.FailOn,
+		"fail-on":      string(cfg.FailOn),
 	}
 	if cfg.MaxTurns > 0 {
 		v["max-turns"] = strconv.Itoa(cfg.MaxTurns)
@@ -250,7 +304,25 @@ func fileValues(cfg *Config) map[string]string {
 	if cfg.ReviewerTimeout > 0 {
 		v["reviewer-timeout"] = cfg.ReviewerTimeout.String()
 	}
+	v["inline-comments"] = cfg.InlineComments
+	if cfg.MaxInlineComments > 0 {
+		v["max-inline-comments"] = strconv.Itoa(cfg.MaxInlineComments)
+	}
+	v["scope"] = cfg.Scope
+	if cfg.MaxCostUSD > 0 {
+		v["max-cost-usd"] = strconv.FormatFloat(cfg.MaxCostUSD, 'f', -1, 64)
+	}
 	return v
+}
+
+// parseUSD reads a positive, finite amount of dollars; a leading $ is
+// allowed.
+func parseUSD(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimPrefix(strings.TrimSpace(s), "$"), 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("not a positive amount")
+	}
+	return v, nil
 }
 
 func parseBool(s string) (bool, error) {

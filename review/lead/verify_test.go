@@ -2,6 +2,7 @@ package lead
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func TestVerifyParamsRefuseMissingAndUnknownFields(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tool.Run(context.Background(), []byte(tc.args))
-			if err == nil || !agent.IsToolError(err) || !strings.Contains(err.Error(), tc.want) {
+			if err == nil || !errors.As(err, new(*agent.ToolError)) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want a tool error containing %q", err, tc.want)
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/ghclient"
 )
 
 // tooLarge is GitHub's answer when a pull request's diff is too big to render.
@@ -248,11 +249,11 @@ func TestFindSticky(t *testing.T) {
 			}
 			gh := newFakeGitHub(t, testToken)
 			gh.on("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, items) })
-			c, err := NewClient(gh.srv.Client(), gh.apiURL(), testToken)
+			c, err := ghclient.New(ghclient.Options{HTTPClient: gh.srv.Client(), APIURL: gh.apiURL(), Token: testToken})
 			if err != nil {
 				t.Fatal(err)
 			}
-			comment, st, err := FindSticky(context.Background(), c, owner, repoName_, prNumber, tt.botLogin)
+			comment, st, err := FindStickyKeyed(context.Background(), c, owner, repoName_, prNumber, tt.botLogin, "")
 			gh.verify()
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("error %v, want error %v", err, tt.wantErr)
@@ -295,11 +296,11 @@ func TestFindStickyTrustsOnlyOurStructureAndOurDeclineList(t *testing.T) {
 	}
 	gh := newFakeGitHub(t, testToken)
 	gh.on("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, items) })
-	c, err := NewClient(gh.srv.Client(), gh.apiURL(), testToken)
+	c, err := ghclient.New(ghclient.Options{HTTPClient: gh.srv.Client(), APIURL: gh.apiURL(), Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}
-	comment, got, err := FindSticky(context.Background(), c, owner, repoName_, prNumber, "")
+	comment, got, err := FindStickyKeyed(context.Background(), c, owner, repoName_, prNumber, "", "")
 	gh.verify()
 	if comment.GetID() != 20 || got == nil || got.Round != 2 {
 		t.Fatalf("FindSticky = comment %d, state %+v; want our comment 20 at round 2, not the greeter's", comment.GetID(), got)
@@ -366,7 +367,7 @@ func TestNewClientSendsTheTokenToTheAPIHostOnly(t *testing.T) {
 	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, elsewhere.URL+"/moved", http.StatusFound)
 	})
-	c, err := NewClient(gh.srv.Client(), gh.apiURL(), testToken)
+	c, err := ghclient.New(ghclient.Options{HTTPClient: gh.srv.Client(), APIURL: gh.apiURL(), Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,9 +60,8 @@ func BenchmarkLocalLargePR(b *testing.B) {
 			b.Fatal(err)
 		}
 		if i == 0 {
-			s := SizeOf(p)
-			b.ReportMetric(float64(s.Additions+s.Deletions), "changed-lines")
-			b.ReportMetric(float64(s.DiffBytes), "diff-bytes")
+			b.ReportMetric(float64(p.Additions()+p.Deletions()), "changed-lines")
+			b.ReportMetric(float64(len(p.Diff)), "diff-bytes")
 			b.ReportMetric(float64(len(p.Limitations)), "limitations")
 		}
 	}

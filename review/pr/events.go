@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-github/v60/github"
 )
 
-// Client is the REST client NewClient makes, named here so that callers
+// Client is the REST client ghclient.New makes, named here so that callers
 // outside pr and publish need not import go-github.
 type Client = github.Client
 
@@ -92,10 +92,10 @@ func CanWrite(permission string) bool {
 
 // StalePRs lists, in the API's order, the open, non-draft pull requests of
 // owner/repo whose head differs from the head our sticky comment (by
-// botLogin) recorded, or that have no comment of ours. A pull request whose
-// state cannot be read counts as stale; warn hears why (a cancelled context
-// aside).
-func StalePRs(ctx context.Context, client *github.Client, owner, repo, botLogin string, warn func(number int, err error)) ([]int, error) {
+// botLogin, its marker signed with stateKey when that is set) recorded, or
+// that have no comment of ours. A pull request whose state cannot be read
+// counts as stale; warn hears why (a cancelled context aside).
+func StalePRs(ctx context.Context, client *github.Client, owner, repo, botLogin, stateKey string, warn func(number int, err error)) ([]int, error) {
 	opts := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
 	var stale []int
 	for {
@@ -107,7 +107,7 @@ func StalePRs(ctx context.Context, client *github.Client, owner, repo, botLogin 
 			if p.GetDraft() {
 				continue
 			}
-			_, state, err := FindSticky(ctx, client, owner, repo, p.GetNumber(), botLogin)
+			_, state, err := FindStickyKeyed(ctx, client, owner, repo, p.GetNumber(), botLogin, stateKey)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				warn(p.GetNumber(), err)
 			}

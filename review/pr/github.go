@@ -18,9 +18,6 @@ import (
 	"github.com/deepreview/deep-review/review/git"
 )
 
-// DefaultBotLogin is the login GITHUB_TOKEN's comments are written by.
-const DefaultBotLogin = "github-actions[bot]"
-
 // API limits GitHub documents for pull requests.
 const (
 	// MaxAPICommits is how many commits the commits endpoint lists at most.
@@ -50,6 +47,9 @@ type GitHubOptions struct {
 
 	Owner, Repo string
 	Number      int
+	// Pull, when set, is this pull request as Open read it: the gather
+	// does not fetch it again.
+	Pull *Pull
 
 	// Dir is a local checkout of the repository. "" makes a partial clone
 	// (--filter=blob:none) into a new directory under CloneDir, which the
@@ -123,7 +123,7 @@ func GitHub(ctx context.Context, opts GitHubOptions) (*review.PR, error) {
 	}
 	g := &gatherer{opts: opts, c: c, m: m, graphqlURL: gqlURL}
 	if g.opts.BotLogin == "" {
-		g.opts.BotLogin = DefaultBotLogin
+		g.opts.BotLogin = review.DefaultBotLogin
 	}
 	return g.gather(ctx)
 }
@@ -149,7 +149,10 @@ func (g *gatherer) logf(format string, args ...any) {
 // call runs one API call, wrapping its error with what; the client's
 // transport has already retried and sat out rate limits.
 func (g *gatherer) call(ctx context.Context, what string, fn func() (*github.Response, error)) error {
-	return Call(ctx, what, nil, nil, fn)
+	if _, err := fn(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
@@ -160,12 +163,16 @@ func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
 	}()
 	o, r, n := g.opts.Owner, g.opts.Repo, g.opts.Number
 	var gp *github.PullRequest
-	err = g.call(ctx, fmt.Sprintf("get pull request %s/%s#%d", o, r, n), func() (resp *github.Response, err error) {
-		gp, resp, err = g.c.PullRequests.Get(ctx, o, r, n)
-		return resp, err
-	})
-	if err != nil {
-		return nil, err
+	if pl := g.opts.Pull; pl != nil && pl.Owner == o && pl.Repo == r && pl.Number == n {
+		gp = pl.gp
+	} else {
+		err = g.call(ctx, fmt.Sprintf("get pull request %s/%s#%d", o, r, n), func() (resp *github.Response, err error) {
+			gp, resp, err = g.c.PullRequests.Get(ctx, o, r, n)
+			return resp, err
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	p := &review.PR{
 		Repo:    o + "/" + r,

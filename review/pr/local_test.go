@@ -147,9 +147,8 @@ func TestLocalGathersTheBranchFromItsMergeBase(t *testing.T) {
 		t.Errorf("Limitations =\n%+v\nwant\n%+v\n(added lines only: no context TODO, no removed XXX, no string literal, no skipped file)", got.Limitations, wantLims)
 	}
 
-	size := SizeOf(got)
-	if size.Files != 9 || size.Skipped != 4 || size.Commits != 2 || size.Additions != 15 || size.Deletions != 2 || size.DiffBytes != len(got.Diff) {
-		t.Errorf("SizeOf = %+v", size)
+	if len(got.Files) != 9 || len(got.Skipped) != 4 || len(got.Commits) != 2 || got.Additions() != 15 || got.Deletions() != 2 {
+		t.Errorf("size = %d files, %d skipped, %d commits, +%d/-%d", len(got.Files), len(got.Skipped), len(got.Commits), got.Additions(), got.Deletions())
 	}
 }
 

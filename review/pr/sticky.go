@@ -17,7 +17,7 @@ import (
 // alone. target.BotLogin "" is github-actions[bot].
 func StickyComments(comments []*github.IssueComment, target review.StickyTarget) (ours []review.Sticky, suspects []review.Suspect) {
 	if target.BotLogin == "" {
-		target.BotLogin = DefaultBotLogin
+		target.BotLogin = review.DefaultBotLogin
 	}
 	posted := make([]review.PostedComment, 0, len(comments))
 	for _, c := range comments {
@@ -42,11 +42,6 @@ func (e *SuspectError) Error() string {
 		parts = append(parts, fmt.Sprintf("comment %d by %s (%s)", s.ID, s.Login, s.Reason))
 	}
 	return "ignored comments that carry a deep-review marker but are not its sticky comment: " + strings.Join(parts, "; ")
-}
-
-// FindSticky is FindStickyKeyed without a state key.
-func FindSticky(ctx context.Context, client *github.Client, owner, repo string, number int, botLogin string) (*github.IssueComment, *review.State, error) {
-	return FindStickyKeyed(ctx, client, owner, repo, number, botLogin, "")
 }
 
 // FindStickyKeyed lists the pull request's conversation comments and

@@ -25,11 +25,8 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/config"
 )
-
-// DefaultBotLogin is the login that writes comments with the workflow's
-// GITHUB_TOKEN.
-const DefaultBotLogin = "github-actions[bot]"
 
 // MaxSummaryBytes is GitHub's limit for one step's job summary; a larger
 // summary is dropped entirely.
@@ -37,13 +34,6 @@ const MaxSummaryBytes = 1 << 20
 
 // MaxCommentChars is GitHub's limit for an issue comment body.
 const MaxCommentChars = 65536
-
-// The fail-on values.
-const (
-	FailOnNever     = "never"
-	FailOnImportant = "important"
-	FailOnCritical  = "critical"
-)
 
 // Publisher writes to GitHub and the Actions runner. Action is required; the
 // other fields may be zero: a nil GitHub skips the comment (no token), a nil
@@ -86,8 +76,8 @@ type Options struct {
 	Comment     bool
 	Artifact    bool
 	Annotations bool
-	// FailOn is "never" (or empty), "important" or "critical".
-	FailOn string
+	// FailOn is the severity that fails the step; "" means never.
+	FailOn config.FailOn
 	// Inline is the lowest severity posted as inline review comments:
 	// "critical", "important" (DefaultInline), "suggestion", or "none".
 	// Empty means none, so callers opt in.
@@ -126,7 +116,7 @@ type Input struct {
 	Owner, Repo string
 	Number      int
 	// BotLogin is the login our comments are written by; empty means
-	// DefaultBotLogin. Marker comments by anyone else are never touched.
+	// review.DefaultBotLogin. Marker comments by anyone else are never touched.
 	BotLogin string
 	// StateKey is the state-key secret (the future state-key input). When
 	// set, the comment's state marker is signed with an HMAC-SHA256 of it,
@@ -206,7 +196,7 @@ func (p *Publisher) Publish(ctx context.Context, in Input) (Result, error) {
 		r.log = io.Discard
 	}
 	if r.in.BotLogin == "" {
-		r.in.BotLogin = DefaultBotLogin
+		r.in.BotLogin = review.DefaultBotLogin
 	}
 	if r.in.RunURL == "" {
 		r.in.RunURL = r.runURL()
@@ -300,31 +290,12 @@ func (r *run) sleep(ctx context.Context, d time.Duration) error {
 // decideExit applies fail-on and the reviewers' statuses.
 func (r *run) decideExit() {
 	rep := r.in.Report
-	if msg := failOnReason(r.in.Options.FailOn, rep.Counts()); msg != "" {
+	if msg := r.in.Options.FailOn.Reason(rep.Counts()); msg != "" {
 		r.fail(msg)
 	}
 	if msg := reviewersFailed(rep); msg != "" {
 		r.fail(msg)
 	}
-}
-
-// failOnReason says why fail-on fails the step for these counts, or "".
-func failOnReason(failOn string, c review.Counts) string {
-	switch failOn {
-	case "", FailOnNever:
-		return ""
-	case FailOnCritical:
-		if c.Critical > 0 {
-			return fmt.Sprintf("fail-on is critical and the review found %d critical finding(s)", c.Critical)
-		}
-		return ""
-	case FailOnImportant:
-		if c.Critical+c.Important > 0 {
-			return fmt.Sprintf("fail-on is important and the review found %d critical and %d important finding(s)", c.Critical, c.Important)
-		}
-		return ""
-	}
-	return fmt.Sprintf("fail-on %q is not one of never, important, critical: fix the fail-on input", failOn)
 }
 
 // reviewersFailed says why the reviewers fail the step, or "": when none
@@ -413,11 +384,6 @@ func (r *run) setOutputs() {
 	default:
 		verdict = ""
 	}
-	if !rep.Reviewed() {
-		// No review happened, so there is no verdict to act on: the
-		// output is set empty, as for an invalid decision.
-		verdict = ""
-	}
 	outputs := [][2]string{
 		{"verdict", string(verdict)},
 		{"critical", strconv.Itoa(c.Critical)},
@@ -432,6 +398,11 @@ func (r *run) setOutputs() {
 		{"inline-comments", r.inlineOutput()},
 		{"tokens", strconv.FormatInt(rep.Tokens().Total(), 10)},
 		{"cost-usd", strconv.FormatFloat(rep.CostUSD(), 'f', 4, 64)},
+	}
+	if !rep.Reviewed() {
+		// No review happened, so there is no verdict to act on: the
+		// output is not set at all, so a workflow cannot mistake it for one.
+		outputs = outputs[1:]
 	}
 	for _, o := range outputs {
 		if strings.ContainsAny(o[1], "\r\n") || strings.Contains(o[1], "_GitHubActionsFileCommandDelimeter_") {

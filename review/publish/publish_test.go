@@ -20,6 +20,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/ghclient"
 )
 
@@ -259,7 +260,7 @@ func (r *runner) input(rep *review.Report) Input {
 		Repo:     "Hello-World",
 		Number:   2,
 		BotLogin: botLogin,
-		Options:  Options{Summary: true, Comment: true, Artifact: true, Annotations: true, FailOn: FailOnNever},
+		Options:  Options{Summary: true, Comment: true, Artifact: true, Annotations: true, FailOn: config.FailOnNever},
 		RunURL:   "https://github.com/Codertocat/Hello-World/actions/runs/777",
 	}
 }
@@ -621,22 +622,22 @@ func TestPublishExitCode(t *testing.T) {
 	crit, imp, sug := review.Critical, review.Important, review.Suggestion
 	for _, tc := range []struct {
 		name     string
-		failOn   string
+		failOn   config.FailOn
 		findings []review.Severity
 		statuses []string
 		want     int
 		reason   string
 	}{
-		{name: "fail-on never passes with a critical finding", failOn: FailOnNever, findings: []review.Severity{crit}, want: 0},
+		{name: "fail-on never passes with a critical finding", failOn: config.FailOnNever, findings: []review.Severity{crit}, want: 0},
 		{name: "an empty fail-on means never", failOn: "", findings: []review.Severity{crit}, want: 0},
-		{name: "fail-on critical fails on a critical finding", failOn: FailOnCritical, findings: []review.Severity{crit, sug}, want: 1, reason: "fail-on is critical"},
-		{name: "fail-on critical passes on important findings", failOn: FailOnCritical, findings: []review.Severity{imp, sug}, want: 0},
-		{name: "fail-on important fails on an important finding", failOn: FailOnImportant, findings: []review.Severity{imp}, want: 1, reason: "fail-on is important"},
-		{name: "fail-on important fails on a critical finding", failOn: FailOnImportant, findings: []review.Severity{crit}, want: 1, reason: "fail-on is important"},
-		{name: "fail-on important passes on suggestions", failOn: FailOnImportant, findings: []review.Severity{sug, sug}, want: 0},
+		{name: "fail-on critical fails on a critical finding", failOn: config.FailOnCritical, findings: []review.Severity{crit, sug}, want: 1, reason: "fail-on is critical"},
+		{name: "fail-on critical passes on important findings", failOn: config.FailOnCritical, findings: []review.Severity{imp, sug}, want: 0},
+		{name: "fail-on important fails on an important finding", failOn: config.FailOnImportant, findings: []review.Severity{imp}, want: 1, reason: "fail-on is important"},
+		{name: "fail-on important fails on a critical finding", failOn: config.FailOnImportant, findings: []review.Severity{crit}, want: 1, reason: "fail-on is important"},
+		{name: "fail-on important passes on suggestions", failOn: config.FailOnImportant, findings: []review.Severity{sug, sug}, want: 0},
 		{name: "an unknown fail-on fails and says so", failOn: "always", want: 1, reason: `fail-on "always"`},
-		{name: "every reviewer failed", failOn: FailOnNever, statuses: []string{review.StatusFailed, review.StatusTimedOut}, want: 1, reason: "every reviewer failed"},
-		{name: "one reviewer of two failed", failOn: FailOnNever, statuses: []string{review.StatusFailed, review.StatusOK}, want: 0},
+		{name: "every reviewer failed", failOn: config.FailOnNever, statuses: []string{review.StatusFailed, review.StatusTimedOut}, want: 1, reason: "every reviewer failed"},
+		{name: "one reviewer of two failed", failOn: config.FailOnNever, statuses: []string{review.StatusFailed, review.StatusOK}, want: 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRunner(t)

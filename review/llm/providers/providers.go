@@ -1,15 +1,17 @@
 // Package providers builds the llm.Model a reviewer spec names, from the
 // adapters in review/llm/anthropic, review/llm/openai and review/llm/gemini.
-// It reads no environment: the caller resolves keys and base URLs (input
-// first, then the environment names that Sources lists) and passes them in.
+// Factory turns the configured reviewers (config.Reviewer) into the
+// agent's reviewers, with display names, recording and replay, and makes
+// the lead. It reads no environment: config.Settings has resolved keys and
+// base URLs through config.Providers.
 package providers
 
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/llm/anthropic"
 	"github.com/deepreview/deep-review/review/llm/gemini"
@@ -49,59 +51,11 @@ type Options struct {
 	RequestTimeout time.Duration
 }
 
-// Source names where a provider's key and base URL come from: the action
-// input and the environment variables, in order of preference. An input
-// wins over the environment.
-type Source struct {
-	KeyInput     string
-	KeyEnv       []string
-	BaseURLInput string
-	BaseURLEnv   string
-}
-
-var sources = map[string]Source{
-	llm.ProviderAnthropic:        {"anthropic-api-key", []string{"ANTHROPIC_API_KEY"}, "anthropic-base-url", "ANTHROPIC_BASE_URL"},
-	llm.ProviderOpenAI:           {"openai-api-key", []string{"OPENAI_API_KEY"}, "openai-base-url", "OPENAI_BASE_URL"},
-	llm.ProviderOpenAICompatible: {"openai-compatible-api-key", []string{"OPENAI_COMPATIBLE_API_KEY"}, "openai-compatible-base-url", "OPENAI_COMPATIBLE_BASE_URL"},
-	llm.ProviderGemini:           {"gemini-api-key", []string{"GEMINI_API_KEY", "GOOGLE_API_KEY"}, "gemini-base-url", "GOOGLE_GEMINI_BASE_URL"},
-}
-
-// Sources returns where provider's key and base URL come from; ok is false
-// for providers without one (replay).
-func Sources(provider string) (s Source, ok bool) {
-	s, ok = sources[provider]
-	return s, ok
-}
-
-// Resolve returns provider's key and base URL, each from its input when
-// input returns a non-empty value for it, else from the first of its
-// environment variables that getenv returns non-empty: an input wins over
-// the environment. Values are trimmed of surrounding space. It reads
-// nothing itself; both lookups are the caller's.
-func Resolve(provider string, input, getenv func(name string) string) (key, baseURL string) {
-	src, ok := sources[provider]
-	if !ok {
-		return "", ""
-	}
-	key = strings.TrimSpace(input(src.KeyInput))
-	for _, env := range src.KeyEnv {
-		if key != "" {
-			break
-		}
-		key = strings.TrimSpace(getenv(env))
-	}
-	baseURL = strings.TrimSpace(input(src.BaseURLInput))
-	if baseURL == "" {
-		baseURL = strings.TrimSpace(getenv(src.BaseURLEnv))
-	}
-	return key, baseURL
-}
-
 // New returns the model spec names, configured by opts. The model also
 // has an Identity() llm.Identity method naming it as the report shows it.
 // Errors name the reviewer and the input or variable that fixes them.
 func New(spec llm.Spec, opts Options) (llm.Model, error) {
-	src, ok := sources[spec.Provider]
+	src, ok := config.ProviderOf(spec.Provider)
 	if !ok {
 		if spec.Provider == llm.ProviderReplay {
 			return nil, fmt.Errorf("%s: replay models come from session files, not from providers.New", spec)
@@ -113,7 +67,7 @@ func New(spec llm.Spec, opts Options) (llm.Model, error) {
 		return nil, fmt.Errorf("%s: the model is empty", spec)
 	}
 	if opts.APIKey == "" && spec.Provider != llm.ProviderOpenAICompatible {
-		return nil, fmt.Errorf("%s: no API key; set the %s input or %s", name, src.KeyInput, strings.Join(src.KeyEnv, " or "))
+		return nil, fmt.Errorf("%s: no API key; set %s", name, src.KeyHint())
 	}
 	switch spec.Provider {
 	case llm.ProviderAnthropic:
@@ -130,7 +84,7 @@ func New(spec llm.Spec, opts Options) (llm.Model, error) {
 
 	// openai and openai-compatible.
 	if spec.Provider == llm.ProviderOpenAICompatible && opts.BaseURL == "" {
-		return nil, fmt.Errorf("%s: no base URL; set the %s input or %s to the server's root, e.g. http://localhost:11434/v1", name, src.BaseURLInput, src.BaseURLEnv)
+		return nil, fmt.Errorf("%s: no base URL; set %s to the server's root, e.g. http://localhost:11434/v1", name, src.BaseURLHint())
 	}
 	api := opts.API
 	if api == "" {
@@ -146,7 +100,7 @@ func New(spec llm.Spec, opts Options) (llm.Model, error) {
 	switch api {
 	case APIResponses:
 		if cfg.APIKey == "" {
-			return nil, fmt.Errorf("%s: no API key for the Responses API; set the %s input or %s", name, src.KeyInput, strings.Join(src.KeyEnv, " or "))
+			return nil, fmt.Errorf("%s: no API key for the Responses API; set %s", name, src.KeyHint())
 		}
 		return model(openai.NewResponses(cfg))
 	case APIChat:

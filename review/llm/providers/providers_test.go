@@ -79,42 +79,6 @@ func TestNewPicksTheAdapter(t *testing.T) {
 	}
 }
 
-func TestSources(t *testing.T) {
-	s, ok := Sources(llm.ProviderGemini)
-	if !ok || s.KeyInput != "gemini-api-key" || s.BaseURLEnv != "GOOGLE_GEMINI_BASE_URL" || len(s.KeyEnv) != 2 {
-		t.Errorf("gemini source = %+v", s)
-	}
-	if _, ok := Sources(llm.ProviderReplay); ok {
-		t.Error("replay has a source")
-	}
-}
-
-func TestResolvePrefersInputsOverEnvironment(t *testing.T) {
-	tests := []struct {
-		name             string
-		provider         string
-		inputs, env      map[string]string
-		wantKey, wantURL string
-	}{
-		{"input wins", "anthropic", map[string]string{"anthropic-api-key": " sk-in ", "anthropic-base-url": "http://in"},
-			map[string]string{"ANTHROPIC_API_KEY": "sk-env", "ANTHROPIC_BASE_URL": "http://env"}, "sk-in", "http://in"},
-		{"environment fills the gaps", "openai-compatible", map[string]string{"openai-compatible-api-key": ""},
-			map[string]string{"OPENAI_COMPATIBLE_API_KEY": "k", "OPENAI_COMPATIBLE_BASE_URL": "http://localhost:11434/v1"}, "k", "http://localhost:11434/v1"},
-		{"gemini falls back to GOOGLE_API_KEY", "gemini", nil, map[string]string{"GOOGLE_API_KEY": "g", "GOOGLE_GEMINI_BASE_URL": "http://g"}, "g", "http://g"},
-		{"GEMINI_API_KEY comes first", "gemini", nil, map[string]string{"GOOGLE_API_KEY": "g", "GEMINI_API_KEY": "gem"}, "gem", ""},
-		{"nothing set", "openai", nil, nil, "", ""},
-		{"replay has none", "replay", map[string]string{"replay-api-key": "x"}, nil, "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			key, url := Resolve(tt.provider, func(n string) string { return tt.inputs[n] }, func(n string) string { return tt.env[n] })
-			if key != tt.wantKey || url != tt.wantURL {
-				t.Errorf("Resolve = %q, %q; want %q, %q", key, url, tt.wantKey, tt.wantURL)
-			}
-		})
-	}
-}
-
 // step is one scripted HTTP reply.
 type step struct {
 	status  int

@@ -1,4 +1,4 @@
-package config_test
+package pr_test
 
 import (
 	"context"
@@ -10,7 +10,22 @@ import (
 
 	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/git"
+	"github.com/deepreview/deep-review/review/pr"
 )
+
+// fromBase is how the cli reads the config file of a local review: the
+// file at the base commit (pr.ReadAt), parsed by config.Parse; nil, nil
+// when the base has none.
+func fromBase(ctx context.Context, repo git.Repo, rev, path string) (*config.Config, error) {
+	if path == "" {
+		path = config.DefaultPath
+	}
+	data, found, err := pr.ReadAt(ctx, repo, rev, path)
+	if err != nil || !found {
+		return nil, err
+	}
+	return config.Parse(data, path)
+}
 
 // testRepo is a repository whose main branch (the base) holds a config
 // naming one reviewer, and whose head branch, checked out, changes it to
@@ -55,7 +70,7 @@ func testRepo(t *testing.T) (repo git.Repo, base, head string) {
 	return repo, base, head
 }
 
-func TestFromBase(t *testing.T) {
+func TestReadAtReadsTheConfigAtTheBase(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
@@ -64,7 +79,7 @@ func TestFromBase(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("reads the base's file, not the head's or the working tree's", func(t *testing.T) {
-		cfg, err := config.FromBase(ctx, repo, base, ".github/deep-review.yml")
+		cfg, err := fromBase(ctx, repo, base, ".github/deep-review.yml")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +88,7 @@ func TestFromBase(t *testing.T) {
 		}
 		// The same call at the head sees the head's file: the revision,
 		// not the checkout, decides.
-		cfg, err = config.FromBase(ctx, repo, head, ".github/deep-review.yml")
+		cfg, err = fromBase(ctx, repo, head, ".github/deep-review.yml")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,31 +97,31 @@ func TestFromBase(t *testing.T) {
 		}
 	})
 	t.Run("an empty path means the default", func(t *testing.T) {
-		cfg, err := config.FromBase(ctx, repo, "main", "")
+		cfg, err := fromBase(ctx, repo, "main", "")
 		if err != nil || cfg == nil || cfg.MaxTurns != 20 {
 			t.Errorf("FromBase(main, \"\") = %+v, %v; want the base's config", cfg, err)
 		}
 	})
 	t.Run("a file missing at the base is no config", func(t *testing.T) {
-		cfg, err := config.FromBase(ctx, repo, base, ".github/other.yml")
+		cfg, err := fromBase(ctx, repo, base, ".github/other.yml")
 		if cfg != nil || err != nil {
 			t.Errorf("FromBase(missing file) = %+v, %v; want nil, nil", cfg, err)
 		}
 	})
 	t.Run("a missing base commit is an error", func(t *testing.T) {
-		_, err := config.FromBase(ctx, repo, strings.Repeat("ab", 20), ".github/deep-review.yml")
+		_, err := fromBase(ctx, repo, strings.Repeat("ab", 20), ".github/deep-review.yml")
 		if err == nil || !strings.Contains(err.Error(), "fetch it first") {
 			t.Errorf("FromBase(unknown commit) error = %v, want one saying to fetch it", err)
 		}
 	})
 	t.Run("a path outside the repository is an error", func(t *testing.T) {
-		_, err := config.FromBase(ctx, repo, base, "../etc/passwd")
+		_, err := fromBase(ctx, repo, base, "../etc/passwd")
 		if err == nil || !strings.Contains(err.Error(), "outside the repository") {
 			t.Errorf("FromBase(../etc/passwd) error = %v, want an outside-the-repository error", err)
 		}
 	})
 	t.Run("a directory is an error, not a missing file", func(t *testing.T) {
-		cfg, err := config.FromBase(ctx, repo, base, ".github")
+		cfg, err := fromBase(ctx, repo, base, ".github")
 		if err == nil {
 			t.Errorf("FromBase(.github) = %+v, nil; want an error", cfg)
 		}
@@ -116,7 +131,7 @@ func TestFromBase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = config.FromBase(ctx, repo, bad, ".github/deep-review.yml")
+		_, err = fromBase(ctx, repo, bad, ".github/deep-review.yml")
 		if err == nil || !strings.HasPrefix(err.Error(), ".github/deep-review.yml:3: budgets.max-turns: ") {
 			t.Errorf("FromBase(bad) error = %v, want one at .github/deep-review.yml:3", err)
 		}
