@@ -50,6 +50,12 @@ type ToolError struct {
 
 func (e *ToolError) Error() string { return e.Message }
 
+// IsToolError reports whether err is (or wraps) a *ToolError.
+func IsToolError(err error) bool {
+	_, ok := errors.AsType[*ToolError](err)
+	return ok
+}
+
 // Retry returns a *ToolError with a formatted message for the model.
 func Retry(format string, args ...any) error {
 	return &ToolError{Message: fmt.Sprintf(format, args...)}
