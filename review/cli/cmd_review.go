@@ -50,8 +50,8 @@ func runReviewCommand(ctx context.Context, args []string, getenv func(string) st
 	switch {
 	case local && (f.base == "" || f.head == ""):
 		return exitError{code: 2, msg: "review: a local review needs both --base and --head"}
-	case local && f.repo != "":
-		return exitError{code: 2, msg: "review: give either --base/--head (local) or --repo/--pr (GitHub), not both"}
+	case local && f.pr != 0:
+		return exitError{code: 2, msg: "review: give either --base/--head (local) or --pr (GitHub), not both; --repo with --base/--head only names the repository for links"}
 	case !local && (f.repo == "" || f.pr == 0):
 		return exitError{code: 2, msg: "review: say what to review: --base REF --head REF for local changes, or --repo OWNER/NAME --pr N for a pull request"}
 	}
@@ -64,6 +64,12 @@ func runReviewCommand(ctx context.Context, args []string, getenv func(string) st
 		return exitError{code: 2, msg: "--publish needs a pull request (--repo and --pr)"}
 	}
 	t := target{Dir: f.dir, Base: f.base, Head: f.head, Record: f.record, Getenv: getenv, Log: stderr}
+	if local && f.repo != "" {
+		if _, _, err := splitRepo(f.repo); err != nil {
+			return exitError{code: 2, msg: "--repo: " + err.Error()}
+		}
+		t.Repo = f.repo
+	}
 	if !local {
 		owner, name, err := splitRepo(f.repo)
 		if err != nil {

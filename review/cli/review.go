@@ -27,8 +27,11 @@ import (
 type target struct {
 	// Dir is the local checkout ("" or not a checkout: the gather clones).
 	Dir, Base, Head string
-	Pull            *pr.Pull
-	Client          *pr.Client
+	// Repo names a local range's repository (OWNER/NAME) for links; ""
+	// takes it from the checkout's origin when that is on GitHub.
+	Repo   string
+	Pull   *pr.Pull
+	Client *pr.Client
 	// OutDir gets the report files; Record, when set, every model's turns.
 	OutDir, Record string
 	Getenv         func(string) string
@@ -121,7 +124,8 @@ func runReview(ctx context.Context, s config.Settings, t target) (reviewed, erro
 	filters := pr.Filters{Include: s.Include, Exclude: s.Exclude}
 	var p *review.PR
 	if t.local() {
-		p, err = pr.Local(ctx, pr.LocalOptions{Dir: t.Dir, Base: t.Base, Head: t.Head, Filters: filters})
+		p, err = pr.Local(ctx, pr.LocalOptions{Dir: t.Dir, Base: t.Base, Head: t.Head, Repo: t.Repo,
+			ServerURL: t.Getenv("GITHUB_SERVER_URL"), Filters: filters})
 	} else {
 		if t.Grouped {
 			fmt.Fprintf(t.Log, "::group::Gather pull request #%d\n", t.Pull.Number)
@@ -214,6 +218,7 @@ func gatherGitHub(ctx context.Context, s config.Settings, t target, filters pr.F
 		CloneDir:   cloneDir,
 		BotLogin:   s.BotLogin,
 		StateKey:   s.StateKey,
+		FullScope:  s.Scope == config.ScopeFull,
 		Filters:    filters,
 		Logf: func(format string, args ...any) {
 			fmt.Fprintf(t.Log, format+"\n", args...)

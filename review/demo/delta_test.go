@@ -98,7 +98,7 @@ func runDeltaRounds(tb testing.TB) deltaRounds {
 	}
 	p2 := gatherDemo(tb, dir)
 	p2.Previous = &prev
-	if err := pr.Focus(ctx, repo, p2, pr.ScopeAuto, nil); err != nil {
+	if err := pr.Focus(ctx, repo, p2, false, nil); err != nil {
 		tb.Fatal(err)
 	}
 	if p2.Delta == nil {

@@ -10,21 +10,12 @@ import (
 	"github.com/deepreview/deep-review/review/git"
 )
 
-// The review scopes the scope input takes.
-const (
-	// ScopeAuto reviews the delta since the last round when it can be
-	// found, else the whole pull request.
-	ScopeAuto = "auto"
-	// ScopeFull always reviews the whole pull request.
-	ScopeFull = "full"
-)
-
 // Focus prepares a later round: it re-checks the last round's open findings
-// at the head (p.Earlier) and, unless scope is full, finds the delta since
+// at the head (p.Earlier) and, unless full is set, finds the delta since
 // the head the last round reviewed (p.Delta), fetching that head when the
 // checkout lacks it; when there is none it says why (p.DeltaReason).
 // fetch, when set, fetches a commit the checkout does not hold.
-func Focus(ctx context.Context, repo git.Repo, p *review.PR, scope string, fetch func(ctx context.Context, sha string) error) error {
+func Focus(ctx context.Context, repo git.Repo, p *review.PR, full bool, fetch func(ctx context.Context, sha string) error) error {
 	prev := p.Previous
 	if prev == nil {
 		return nil
@@ -34,7 +25,7 @@ func Focus(ctx context.Context, repo git.Repo, p *review.PR, scope string, fetch
 	if err := head.Close(); err != nil {
 		return fmt.Errorf("re-check the last round's findings at %s: %w", short(p.HeadSHA), err)
 	}
-	if scope == ScopeFull {
+	if full {
 		p.DeltaReason = "the scope input is full"
 		return nil
 	}

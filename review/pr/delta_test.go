@@ -28,7 +28,7 @@ func TestFocusFindsTheDeltaAndRechecksEarlierFindings(t *testing.T) {
 	p := &review.PR{BaseSHA: base, HeadSHA: head, Previous: &prev,
 		Files: []review.ChangedFile{{Path: "a.go"}, {Path: "b.go"}}}
 
-	if err := Focus(context.Background(), f.repo, p, ScopeAuto, nil); err != nil {
+	if err := Focus(context.Background(), f.repo, p, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if p.Delta == nil {
@@ -49,7 +49,7 @@ func TestFocusFindsTheDeltaAndRechecksEarlierFindings(t *testing.T) {
 	}
 
 	full := &review.PR{BaseSHA: base, HeadSHA: head, Previous: &prev}
-	if err := Focus(context.Background(), f.repo, full, ScopeFull, nil); err != nil {
+	if err := Focus(context.Background(), f.repo, full, true, nil); err != nil {
 		t.Fatal(err)
 	}
 	if full.Delta != nil || !strings.Contains(full.DeltaReason, "full") || len(full.Earlier) != 2 {

@@ -74,9 +74,10 @@ type GitHubOptions struct {
 	// review.RecogniseSticky). Empty accepts unsigned markers.
 	StateKey string
 	Filters  Filters
-	// Scope is ScopeAuto ("" too: a later round focuses on the delta since
-	// the head the last round reviewed, when it can be found) or ScopeFull.
-	Scope string
+	// FullScope makes every round review the whole pull request; without
+	// it a later round focuses on the delta since the head the last round
+	// reviewed, when that can be found.
+	FullScope bool
 	// Limits bound the diff held in memory; the zero value is the defaults.
 	Limits Limits
 
@@ -235,7 +236,7 @@ func (g *gatherer) gather(ctx context.Context) (_ *review.PR, err error) {
 	}
 	if local != nil {
 		fetch := func(ctx context.Context, sha string) error { return g.rem.fetch(ctx, *local, nil, sha) }
-		if err := Focus(ctx, *local, p, g.opts.Scope, fetch); err != nil {
+		if err := Focus(ctx, *local, p, g.opts.FullScope, fetch); err != nil {
 			return nil, err
 		}
 		if p.DeltaReason != "" {
