@@ -110,4 +110,25 @@ func TestBrowserChecksCatchABrokenPage(t *testing.T) {
 	if anchors := p.CheckAnchors(r); len(anchors) != 0 {
 		t.Errorf("the anchor check on a page with sound anchors reported %q", anchors)
 	}
+
+	p = browsertest.Open(t, ctx, fetching(t, t.TempDir()))
+	if problems := p.LoadProblems(); !strings.Contains(strings.Join(problems, "\n"), "example.invalid") {
+		t.Errorf("the load check on a page that fetches an image reported %q, want the refused fetch", problems)
+	}
+}
+
+// fetching writes the fixture's report.html with an image from outside
+// slipped in, which the Content-Security-Policy must refuse, visibly.
+func fetching(t *testing.T, dir string) string {
+	t.Helper()
+	path, _ := writeReport(t, dir, fixture(), fixtureOptions())
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page = []byte(strings.Replace(string(page), "<main>", `<main><img src="https://example.invalid/pixel.png" alt="">`, 1))
+	if err := os.WriteFile(path, page, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -12,7 +12,7 @@ import (
 const (
 	chartWidth  = 720.0
 	chartLabel  = 150.0 // the row labels' column
-	chartValue  = 130.0 // room for the value after the longest bar
+	chartValue  = 175.0 // room for the value after the longest bar
 	chartRow    = 18.0
 	chartGap    = 6.0
 	chartHeader = 26.0
