@@ -22,48 +22,38 @@ import (
 // chromaStyle is the highlighting style of report.html.
 const chromaStyle = "github"
 
-// pageCSS is report.html's own stylesheet: fluid on a phone, plain in print.
-const pageCSS = `*{box-sizing:border-box}
-body{margin:0;font:16px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#1f2328;background:#fff}
-main{max-width:60rem;margin:0 auto;padding:1rem}
-h1,h2,h3,h4{line-height:1.25;margin:1.6em 0 .6em}
-h1{font-size:1.7em}h2{font-size:1.4em;border-bottom:1px solid #d1d9e0;padding-bottom:.3em}h3{font-size:1.15em}
-a{color:#0969da}
-a.anchor{color:#8c959f;text-decoration:none;margin-left:.35em;font-weight:normal;visibility:hidden}
-h1:hover a.anchor,h2:hover a.anchor,h3:hover a.anchor,h4:hover a.anchor,a.anchor:focus{visibility:visible}
-code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875em}
-:not(pre)>code{background:#eff1f3;padding:.1em .3em;border-radius:4px;overflow-wrap:anywhere}
-pre{overflow-x:auto;padding:.75em;border-radius:6px;border:1px solid #d1d9e0;margin:.75em 0}
-.scroll{overflow-x:auto}
-table{border-collapse:collapse;margin:.75em 0}
-th,td{border:1px solid #d1d9e0;padding:.35em .6em;text-align:left;vertical-align:top}
-td.n{text-align:right}
-.meta{color:#59636e;font-size:.95em}
-.tag{display:inline-block;background:#ddf4ff;color:#0550ae;border-radius:1em;padding:0 .6em;font-size:.85em;margin-right:.25em}
-.finding{border-left:4px solid #d1d9e0;padding-left:.9em;margin:1.5em 0}
-.finding.critical{border-color:#cf222e}.finding.important{border-color:#bf8700}.finding.suggestion{border-color:#0969da}
-.notes{color:#59636e}
-.note{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5em .9em}
-nav.toc ul{columns:14rem;padding-left:1.2em}
-@media (max-width:40rem){body{font-size:15px}main{padding:.6rem}th,td{padding:.25em .4em}}
-@media print{a.anchor,nav.toc{display:none}main{max-width:none;padding:0}a{color:inherit}pre{white-space:pre-wrap;overflow-wrap:anywhere;border-color:#999}
-.finding{break-inside:avoid-page}h2,h3{break-after:avoid}details>*{display:block}}
-`
+// chromaDarkStyle is the highlighting style when the reader's system is dark.
+const chromaDarkStyle = "github-dark"
 
-// HTML renders report.html: one self-contained page (inline CSS, no script,
-// nothing loaded from outside) with a permalink anchor on every heading and
-// finding, excerpts and diffs highlighted by chroma and prose rendered by
-// goldmark with raw HTML omitted. It holds the whole report; it is never
-// shortened.
+// HTML renders report.html: one self-contained page (inline CSS and one
+// inline script, both allowed by hash in a Content-Security-Policy that
+// forbids every fetch) with a findings index linking to every finding, a
+// severity and reviewer filter (a script enhancement; the index and anchors
+// are plain HTML), a per-file view, a permalink anchor on every heading and
+// finding, excerpts and diffs highlighted by chroma (excerpt line numbers
+// link to the file at the reviewed head when o.RepoURL is known), a copy
+// button on every patch and suggested code, prose rendered by goldmark with
+// raw HTML omitted, the retro drawn as an SVG chart beside its table, a
+// dark scheme following prefers-color-scheme and a print style without the
+// controls. It holds the whole report; it is never shortened.
 func HTML(r *review.Report, o Options) ([]byte, error) {
 	c := newMemo(r, o)
-	h := &hw{md: newMD(r, o, full, 0, 0, c), ids: map[string]int{}, lexers: map[string]chroma.Lexer{}, anchors: map[string]string{},
-		gm: goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.TaskList))}
+	h := &hw{md: newMD(r, o, full, 0, 0, c), ids: map[string]int{}, lexers: map[string]chroma.Lexer{}, anchors: map[string]string{}, taken: map[int]bool{},
+		// Cell alignment as an attribute: a style attribute would be refused
+		// by the page's Content-Security-Policy.
+		gm: goldmark.New(goldmark.WithExtensions(extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
+			extension.Strikethrough, extension.TaskList))}
 	var css bytes.Buffer
 	style := styles.Get(chromaStyle)
-	if err := chromahtml.New(chromahtml.WithClasses(true)).WriteCSS(&css, style); err != nil {
+	f := chromahtml.New(chromahtml.WithClasses(true))
+	if err := f.WriteCSS(&css, style); err != nil {
 		return nil, fmt.Errorf("write the highlighting stylesheet: %w", err)
 	}
+	css.WriteString("@media screen and (prefers-color-scheme:dark){\n")
+	if err := f.WriteCSS(&css, styles.Get(chromaDarkStyle)); err != nil {
+		return nil, fmt.Errorf("write the dark highlighting stylesheet: %w", err)
+	}
+	css.WriteString("}\n")
 	h.style = style
 	if err := h.page(css.String()); err != nil {
 		return nil, err
@@ -81,6 +71,14 @@ type hw struct {
 	lexers map[string]chroma.Lexer
 	// anchors maps a finding ID to the id of its heading on the page.
 	anchors map[string]string
+	// indexed are the findings the index lists, in page order; taken
+	// marks those already written.
+	indexed []indexed
+	taken   map[int]bool
+	// reviewerKeys keys each reviewer's name for the filter, in
+	// reviewerOrder.
+	reviewerKeys  map[string]string
+	reviewerOrder []string
 	// highlighted counts the bytes of code highlighted so far.
 	highlighted int
 	err         error
@@ -219,12 +217,17 @@ func safeURL(u string) bool { return linkable(u) }
 func (h *hw) page(css string) error {
 	r := h.r()
 	title := fmt.Sprintf("Deep Review: %s %s, round %d", repoLabel(r.PR), prLabel(r.PR), r.Round)
+	style := "\n" + pageCSS + css
 	h.w("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+	h.w("<meta http-equiv=\"Content-Security-Policy\" content=\"" + h.attr(contentSecurityPolicy(style, pageJS)) + "\">\n")
 	h.w("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-	h.w("<title>" + h.plainInline(title) + "</title>\n<style>\n" + pageCSS + css + "</style>\n</head>\n<body>\n<main>\n")
+	h.w("<meta name=\"color-scheme\" content=\"light dark\">\n")
+	h.w("<title>" + h.plainInline(title) + "</title>\n<style>" + style + "</style>\n</head>\n<body>\n<main>\n")
 	h.heading(1, h.id("top"), h.plainInline(fmt.Sprintf("Deep Review: %s-%s", r.GeneratedAt.UTC().Format("20060102-150405"), prSlug(r.PR))))
 	h.header()
 	h.toc()
+	h.planAnchors()
+	h.index()
 	h.section(h.id("executive-summary"), "Executive summary")
 	if p := h.prose(r.Summary); p != "" {
 		h.w(p)
@@ -234,6 +237,7 @@ func (h *hw) page(css string) error {
 	for _, s := range severities {
 		h.findings(s)
 	}
+	h.byFile()
 	h.design()
 	h.testing()
 	h.paragraph("documentation-assessment", "Documentation assessment", r.Documentation)
@@ -244,13 +248,13 @@ func (h *hw) page(css string) error {
 	h.rejected()
 	h.skipped()
 	h.retro()
-	h.w("</main>\n</body>\n</html>\n")
+	h.w("</main>\n<script>" + pageJS + "</script>\n</body>\n</html>\n")
 	return h.err
 }
 
 var tocEntries = [][2]string{
-	{"executive-summary", "Executive summary"}, {"critical-issues", "Critical issues"}, {"important-issues", "Important issues"},
-	{"suggestions", "Suggestions"}, {"design-observations", "Design observations"}, {"testing-assessment", "Testing assessment"},
+	{"findings-index", "Findings index"}, {"executive-summary", "Executive summary"}, {"critical-issues", "Critical issues"}, {"important-issues", "Important issues"},
+	{"suggestions", "Suggestions"}, {"findings-by-file", "Findings by file"}, {"design-observations", "Design observations"}, {"testing-assessment", "Testing assessment"},
 	{"documentation-assessment", "Documentation"}, {"commit-structure", "Commit structure"},
 	{"acknowledged-limitations", "Acknowledged limitations"}, {"unresolved-feedback", "Unresolved feedback"},
 	{"earlier-rounds", "Earlier rounds"}, {"rejected-findings", "Rejected findings"}, {"skipped-files", "Skipped files"},
@@ -339,9 +343,8 @@ func (h *hw) findings(s review.Severity) {
 }
 
 func (h *hw) finding(f review.Finding) {
-	id := h.id(f.ID)
-	h.anchors[f.ID] = id
-	h.p("<article class=\"finding %s\" id=\"finding-%s\">\n", h.attr(string(f.Severity)), id)
+	id := h.take(f)
+	h.p("<article class=\"finding %s\" id=\"finding-%s\"%s>\n", h.attr(string(f.Severity)), id, h.findingAttrs(f))
 	h.heading(3, id, h.plainInline(f.ID)+": "+h.inline(f.Title))
 	meta := []string{h.where(f.File, f.StartLine, f.EndLine)}
 	if a := h.names(f.Reviewers); a != "" {
@@ -381,16 +384,16 @@ func (h *hw) finding(f review.Finding) {
 		h.w("<ul class=\"notes\">\n<li>" + strings.Join(notes, "</li>\n<li>") + "</li>\n</ul>\n")
 	}
 	if strings.TrimSpace(f.Excerpt) != "" {
-		h.w(h.code(h.lexerFor(f.File), f.Excerpt, f.StartLine))
+		h.w(h.lineLinks(h.code(h.lexerFor(f.File), f.Excerpt, f.StartLine), f.File))
 	}
 	h.w(h.prose(f.Explanation))
 	if fix := h.prose(f.Fix); fix != "" {
-		h.w("<div class=\"fix\"><strong>Fix:</strong>\n" + fix + "</div>\n")
+		h.w("<div class=\"fix\"><strong>Fix:</strong>\n" + copyable(fix) + "</div>\n")
 	} else if strings.TrimSpace(f.Patch) != "" {
 		h.w("<p><strong>Fix:</strong></p>\n")
 	}
 	if strings.TrimSpace(f.Patch) != "" {
-		h.w(h.code(lexers.Get("diff"), f.Patch, 0))
+		h.w("<div class=\"patch\">" + copyable(h.code(lexers.Get("diff"), f.Patch, 0)) + "</div>\n")
 	}
 	h.w("</article>\n")
 }
@@ -524,10 +527,18 @@ func (h *hw) rounds() {
 	h.list(xs)
 	h.sub(h.id("declined"), "Declined")
 	xs = nil
-	for _, f := range d {
-		xs = append(xs, h.short(f)+": declined by a maintainer; not counted in the verdict")
+	if len(d) == 0 {
+		h.none()
 	}
-	h.list(xs)
+	if len(d) > 0 {
+		h.w("<ul>\n")
+	}
+	for _, f := range d {
+		h.p("<li id=\"%s\"%s>%s: declined by a maintainer; not counted in the verdict</li>\n", h.take(f), h.findingAttrs(f), h.short(f))
+	}
+	if len(d) > 0 {
+		h.w("</ul>\n")
+	}
 }
 
 func (h *hw) rejected() {
@@ -593,6 +604,7 @@ func (h *hw) retro() {
 	if len(r.Reviewers) == 0 {
 		h.w("<p>No reviewer ran.</p>\n")
 	} else {
+		h.chart()
 		h.retroTable()
 	}
 	if l := r.Lead; l != nil {

@@ -55,7 +55,8 @@ func TestHTMLIsSelfContainedAndAnchored(t *testing.T) {
 	ids := map[string]int{}
 	hrefs := map[string]bool{}
 	var headings, findings []*html.Node
-	viewport, styles := false, 0
+	viewport, styles, csp := false, 0, ""
+	var inline []string // the text of every <style> and <script>
 	walk(doc, func(n *html.Node) {
 		if n.Type != html.ElementNode {
 			return
@@ -67,7 +68,13 @@ func TestHTMLIsSelfContainedAndAnchored(t *testing.T) {
 			hrefs[h] = true
 		}
 		switch n.Data {
-		case "script", "iframe", "img", "object", "embed", "link", "video", "audio", "source", "base":
+		case "script", "style":
+			if n.FirstChild != nil {
+				inline = append(inline, n.FirstChild.Data)
+			}
+		}
+		switch n.Data {
+		case "iframe", "img", "object", "embed", "link", "video", "audio", "source", "base":
 			t.Errorf("report.html has a <%s> element", n.Data)
 		case "h1", "h2", "h3", "h4", "h5", "h6":
 			headings = append(headings, n)
@@ -77,8 +84,16 @@ func TestHTMLIsSelfContainedAndAnchored(t *testing.T) {
 			if v, _ := attr(n, "name"); v == "viewport" {
 				viewport = true
 			}
+			if v, _ := attr(n, "http-equiv"); v == "Content-Security-Policy" {
+				csp, _ = attr(n, "content")
+			}
 		case "style":
 			styles++
+		}
+		for _, a := range n.Attr {
+			if strings.HasPrefix(strings.ToLower(a.Key), "on") {
+				t.Errorf("<%s %s=%q> is an inline event handler", n.Data, a.Key, a.Val)
+			}
 		}
 		if v, ok := attr(n, "src"); ok {
 			t.Errorf("<%s src=%q> loads a resource", n.Data, v)
@@ -95,6 +110,22 @@ func TestHTMLIsSelfContainedAndAnchored(t *testing.T) {
 	}
 	if styles != 1 {
 		t.Errorf("%d <style> elements, want our one", styles)
+	}
+	if len(inline) != 2 {
+		t.Errorf("%d inline <style>/<script> elements, want our style and our script", len(inline))
+	}
+	for _, want := range []string{"default-src 'none'", "img-src 'none'", "connect-src 'none'", "base-uri 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || strings.Contains(csp, "*") || strings.Contains(csp, "http") {
+		t.Errorf("Content-Security-Policy %q allows more than our own inline code", csp)
+	}
+	for _, text := range inline {
+		if !strings.Contains(csp, cspHash(text)) {
+			t.Errorf("Content-Security-Policy %q does not allow an inline element by its hash %s", csp, cspHash(text))
+		}
 	}
 	for id, n := range ids {
 		if n > 1 {
@@ -134,7 +165,7 @@ func TestHTMLIsSelfContainedAndAnchored(t *testing.T) {
 		}
 	}
 	s := string(out)
-	for _, bad := range []string{fixtureSecret, "evil.example/x.png\"", "<script", "alert(2)</script>"} {
+	for _, bad := range []string{fixtureSecret, "evil.example/x.png\"", "<script>alert", "alert(2)</script>", "unsafe-inline"} {
 		if strings.Contains(s, bad) {
 			t.Errorf("report.html holds %q", bad)
 		}
