@@ -80,7 +80,10 @@ type Progress struct {
 	Text string
 }
 
-// String is the progress as one log line.
+// String is the progress as one log line, safe to print into an Actions
+// log: the model's and provider's text in it (tool names, arguments,
+// reasons) goes through LogLine, so it can neither start a line nor issue a
+// workflow command.
 func (p Progress) String() string {
 	var b strings.Builder
 	if p.Reviewer != "" {
@@ -97,7 +100,7 @@ func (p Progress) String() string {
 	default:
 		fmt.Fprintf(&b, "turn %d: %s: %s", p.Turn, p.Event, p.Text)
 	}
-	return b.String()
+	return LogLine(b.String())
 }
 
 // TurnRecord is what one model turn cost.
