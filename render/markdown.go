@@ -538,6 +538,10 @@ func (m *md) retroParagraphs(depth string) {
 			m.line(e)
 			m.blank()
 		}
+		if s.Salvaged != "" {
+			m.line("**Salvaged.** A model turn failed and the reviewer submitted on a forced turn: " + m.inline(s.Salvaged))
+			m.blank()
+		}
 		if t := m.text(s.Retro); t != "" {
 			m.line(t)
 			m.blank()

@@ -302,8 +302,11 @@ type Run struct {
 	// from a live model, e.g. "scripted replay".
 	Label string `json:"label,omitempty"`
 
-	Status        string         `json:"status"`
-	Error         string         `json:"error,omitempty"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+	// Salvaged, when set, says why a reviewer whose model turn failed still
+	// submitted: on one forced submit_review turn with shortened tool results.
+	Salvaged      string         `json:"salvaged,omitempty"`
 	Duration      time.Duration  `json:"duration"`
 	Turns         int            `json:"turns"`
 	ToolCalls     map[string]int `json:"tool_calls"`
@@ -324,6 +327,7 @@ type ReviewerStats struct {
 	Label              string         `json:"label,omitempty"`
 	Status             string         `json:"status"`
 	Error              string         `json:"error"`
+	Salvaged           string         `json:"salvaged,omitempty"`
 	DurationMS         int64          `json:"duration_ms"`
 	Turns              int            `json:"turns"`
 	ToolCalls          map[string]int `json:"tool_calls"`

@@ -25,6 +25,7 @@ func score(r *Report, runs []Run) []ReviewerStats {
 			Label:          run.Label,
 			Status:         run.Status,
 			Error:          run.Error,
+			Salvaged:       run.Salvaged,
 			DurationMS:     run.Duration.Milliseconds(),
 			Turns:          run.Turns,
 			ToolCalls:      run.ToolCalls,

@@ -27,6 +27,10 @@ type Config struct {
 	Timeout time.Duration
 	// MaxOutputTokens bounds each reply; 0 lets the adapter choose.
 	MaxOutputTokens int64
+	// ContextTokens is the model's context window in tokens; 0 takes
+	// llm.ContextWindow of Identity.Model (a built-in table with a safe
+	// default). See LoopConfig.ContextTokens.
+	ContextTokens int64
 	// Instructions are the maintainers' trusted review instructions (the
 	// instructions input, the config file's); they follow the guidelines
 	// Review reads from the base branch.
@@ -86,6 +90,7 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 		MaxTokens:       cfg.MaxTokens,
 		Timeout:         cfg.Timeout,
 		MaxOutputTokens: cfg.MaxOutputTokens,
+		ContextTokens:   contextWindow(cfg),
 		Progress:        progress,
 		Now:             cfg.Now,
 	})
@@ -96,6 +101,7 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 		Effort:   cfg.Identity.Effort,
 		Label:    cfg.Identity.Label,
 		Status:   lr.Status,
+		Salvaged: lr.Salvaged,
 		Duration: lr.Duration,
 		Turns:    lr.Turns,
 		// Copy so the run does not share the loop's map.
@@ -118,6 +124,15 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 	}
 	run.FilesReviewed = filesReviewed(lr.Transcript, run.Submission)
 	return Result{Run: run, Transcript: lr.Transcript}
+}
+
+// contextWindow is the reviewer's context window: configured, or from the
+// model table.
+func contextWindow(cfg Config) int64 {
+	if cfg.ContextTokens > 0 {
+		return cfg.ContextTokens
+	}
+	return llm.ContextWindow(cfg.Identity.Model)
 }
 
 // filesReviewed is the sorted union of the paths read successfully with

@@ -46,6 +46,12 @@ type LoopConfig struct {
 	MaxOutputTokens int64
 	// MaxResultBytes bounds each tool result (default 64 KiB).
 	MaxResultBytes int
+	// ContextTokens is the model's context window in tokens
+	// (llm.DefaultContextTokens when 0). Each request's size is estimated
+	// (see estimateTokens); when one would not fit, with room kept for the
+	// reply, the oldest tool results are shortened first, and when even that
+	// is not enough the turn forces Final.
+	ContextTokens int64
 	// Progress, when set, is called synchronously as the run goes.
 	Progress func(Progress)
 	// Now is the clock (default time.Now).
@@ -137,6 +143,10 @@ type LoopResult struct {
 	Turns     int
 	Tokens    review.Tokens
 	Duration  time.Duration
+	// Salvaged says why the run was saved by a forced final turn after a
+	// model turn failed (a provider error past its retries, a request larger
+	// than the context window); empty when no turn failed.
+	Salvaged string
 }
 
 // Loop runs the model with the tools until it calls cfg.Final successfully,
@@ -144,7 +154,11 @@ type LoopResult struct {
 // never panics on a tool's panic and always returns the transcript so far.
 // A turn's tool calls run in order and their results go back in one user
 // message; a *ToolError becomes an error result the model may act on, while
-// any other tool error ends the run as failed.
+// any other tool error ends the run as failed. When a model turn fails after
+// at least one turn succeeded (or the provider refused the request as too
+// large for its context window), the model gets one more turn, forced to call
+// Final, with every tool result shortened; if that call succeeds the run is
+// ok and LoopResult.Salvaged says what failed.
 func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 	now := cfg.Now
 	if now == nil {
@@ -192,12 +206,17 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 	nudged, force := false, false
 	var lastTurn int64 // tokens the last turn took: the estimate of the next
 	var lastFinalErr string
+	fit := fitTokens(cfg.ContextTokens, cfg.MaxOutputTokens)
+	var shrunk shrinkSet
 	for turn := 1; turn <= maxTurns; turn++ {
 		if err := ctx.Err(); err != nil {
 			return finish(ctxStatus(err, cfg.Timeout, turn-1))
 		}
+		msgs, est, full := fitRequest(cfg.System, specs, res.Transcript.Messages, &shrunk, fit)
 		reason := ""
 		switch {
+		case full:
+			reason = fmt.Sprintf("context window nearly full: about %d tokens of %d", est, contextTokens(cfg.ContextTokens))
 		case force:
 			reason = "the model ended its turn without a tool call"
 		case turn == maxTurns:
@@ -216,7 +235,7 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 		force = false
 		req := llm.Request{
 			System:          cfg.System,
-			Messages:        append([]llm.Message(nil), res.Transcript.Messages...),
+			Messages:        msgs,
 			Tools:           specs,
 			ToolChoice:      choice,
 			MaxOutputTokens: cfg.MaxOutputTokens,
@@ -228,7 +247,13 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 			if ctx.Err() != nil {
 				return finish(ctxStatus(ctx.Err(), cfg.Timeout, turn-1))
 			}
-			return finish(review.StatusFailed, fmt.Errorf("model turn %d: %w", turn, err))
+			err = fmt.Errorf("model turn %d: %w", turn, err)
+			if res.Turns > 0 || errors.Is(err, llm.ErrContextLength) {
+				if salvage(ctx, cfg, tools, specs, &res, turn, err, now) {
+					return finish(review.StatusOK, nil)
+				}
+			}
+			return finish(review.StatusFailed, err)
 		}
 		res.Turns = turn
 		res.Tokens = res.Tokens.Add(resp.Usage)
