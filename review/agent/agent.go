@@ -25,6 +25,12 @@ type Config struct {
 	MaxTokens int64
 	// Timeout bounds the review's wall time; 0 leaves only ctx's deadline.
 	Timeout time.Duration
+	// MaxCostUSD is this reviewer's share of the run's cost cap in US
+	// dollars (0 is unbounded); Price estimates the cost of its tokens, e.g.
+	// llm.Cost of its model at the configured prices. When the next turn
+	// would pass the share the reviewer is made to submit, as with MaxTokens.
+	MaxCostUSD float64
+	Price      func(review.Tokens) (usd float64, known bool)
 	// MaxOutputTokens bounds each reply; 0 lets the adapter choose.
 	MaxOutputTokens int64
 	// ContextTokens is the model's context window in tokens; 0 takes
@@ -89,6 +95,8 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 		MaxTurns:        maxTurns,
 		MaxTokens:       cfg.MaxTokens,
 		Timeout:         cfg.Timeout,
+		MaxCostUSD:      cfg.MaxCostUSD,
+		Price:           cfg.Price,
 		MaxOutputTokens: cfg.MaxOutputTokens,
 		ContextTokens:   contextWindow(cfg),
 		Progress:        progress,

@@ -42,6 +42,12 @@ type LoopConfig struct {
 	MaxTokens int64
 	// Timeout bounds the run's wall time; 0 leaves only ctx's deadline.
 	Timeout time.Duration
+	// MaxCostUSD bounds the run's estimated cost in US dollars, priced by
+	// Price; 0, a nil Price or a model Price does not know leaves it
+	// unbounded. When the next turn would likely cross it (the cost so far
+	// plus the last turn's), that turn forces Final, as MaxTokens does.
+	MaxCostUSD float64
+	Price      func(review.Tokens) (usd float64, known bool)
 	// MaxOutputTokens bounds each reply; 0 lets the adapter choose.
 	MaxOutputTokens int64
 	// MaxResultBytes bounds each tool result (default 64 KiB).
@@ -205,6 +211,7 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 
 	nudged, force := false, false
 	var lastTurn int64 // tokens the last turn took: the estimate of the next
+	var lastUsage review.Tokens
 	var lastFinalErr string
 	fit := fitTokens(cfg.ContextTokens, cfg.MaxOutputTokens)
 	var shrunk shrinkSet
@@ -223,9 +230,16 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 			reason = fmt.Sprintf("last turn of %d", maxTurns)
 		case cfg.MaxTokens > 0 && res.Tokens.Total()+lastTurn >= cfg.MaxTokens:
 			reason = fmt.Sprintf("token budget nearly spent: %d of %d", res.Tokens.Total(), cfg.MaxTokens)
+		case cfg.costCapped(res.Tokens, lastUsage):
+			spent, _ := cfg.Price(res.Tokens)
+			reason = fmt.Sprintf("cost cap nearly reached: $%.4f of $%.4f", spent, cfg.MaxCostUSD)
 		}
 		if cfg.MaxTokens > 0 && res.Tokens.Total() >= cfg.MaxTokens && turn > 1 && wasForced(res.Transcript) {
 			return finish(review.StatusFailed, fmt.Errorf("token budget of %d spent (%d used) without a valid %s call%s", cfg.MaxTokens, res.Tokens.Total(), cfg.Final, lastFinalErr))
+		}
+		if cfg.costCapped(res.Tokens, review.Tokens{}) && turn > 1 && wasForced(res.Transcript) {
+			spent, _ := cfg.Price(res.Tokens)
+			return finish(review.StatusFailed, fmt.Errorf("cost cap of $%.4f spent ($%.4f estimated) without a valid %s call%s", cfg.MaxCostUSD, spent, cfg.Final, lastFinalErr))
 		}
 		choice := llm.ToolChoice{Mode: llm.ChoiceAuto}
 		if reason != "" {
@@ -258,6 +272,7 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 		res.Turns = turn
 		res.Tokens = res.Tokens.Add(resp.Usage)
 		lastTurn = resp.Usage.Total()
+		lastUsage = resp.Usage
 		msg := resp.Message
 		msg.Role = llm.Assistant
 		res.Transcript.Messages = append(res.Transcript.Messages, msg)
@@ -310,6 +325,16 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 		}
 	}
 	return finish(review.StatusFailed, fmt.Errorf("turn budget of %d spent without a valid %s call%s", maxTurns, cfg.Final, lastFinalErr))
+}
+
+// costCapped reports whether the cost of spent plus next reaches
+// MaxCostUSD; false when there is no cap or the price is unknown.
+func (cfg LoopConfig) costCapped(spent, next review.Tokens) bool {
+	if cfg.MaxCostUSD <= 0 || cfg.Price == nil {
+		return false
+	}
+	usd, known := cfg.Price(spent.Add(next))
+	return known && usd >= cfg.MaxCostUSD
 }
 
 func (cfg LoopConfig) progress(p Progress) {

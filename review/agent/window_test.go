@@ -174,3 +174,58 @@ func TestReviewRecordsASalvagedRun(t *testing.T) {
 		t.Errorf("Run.Salvaged = %q, want the failure named", res.Run.Salvaged)
 	}
 }
+
+func TestLoopCostCapForcesTheFinalTool(t *testing.T) {
+	t.Parallel()
+	// Each scripted turn reports 100 input and 20 output tokens; at $10 and
+	// $50 per million that is $0.002 a turn, so a $0.005 cap lets two turns
+	// run and forces submit_review on the third.
+	price := func(tk review.Tokens) (float64, bool) {
+		return llm.Cost("priced-model", tk, map[string]llm.Price{"priced-model": {Input: 10, Output: 50}})
+	}
+	obey := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
+		if req.ToolChoice.Mode == llm.ChoiceTool {
+			return calls(turn, [2]string{req.ToolChoice.Name, validSubmission}), nil
+		}
+		return calls(turn, [2]string{"echo", `{"say": "more"}`}), nil
+	}}
+	var forced []string
+	cfg := loopConfig(obey)
+	cfg.MaxCostUSD, cfg.Price = 0.005, price
+	cfg.Progress = func(p Progress) {
+		if p.Event == EventForce {
+			forced = append(forced, p.Text)
+		}
+	}
+	res := Loop(t.Context(), cfg)
+	if res.Status != review.StatusOK || res.Turns != 3 {
+		t.Fatalf("status %s, err %v, turns %d", res.Status, res.Err, res.Turns)
+	}
+	if obey.reqs[1].ToolChoice.Mode != llm.ChoiceAuto || obey.reqs[2].ToolChoice.Mode != llm.ChoiceTool {
+		t.Errorf("tool choices: %+v, %+v", obey.reqs[1].ToolChoice, obey.reqs[2].ToolChoice)
+	}
+	if len(forced) != 1 || !strings.Contains(forced[0], "cost cap nearly reached: $0.0040 of $0.0050") {
+		t.Errorf("force events = %q", forced)
+	}
+
+	// A model that ignores the forcing stops once the cap is spent.
+	ignore := &scripted{next: func(ctx context.Context, turn int, req llm.Request) (*llm.Response, error) {
+		return calls(turn, [2]string{"echo", `{"say": "more"}`}), nil
+	}}
+	cfg = loopConfig(ignore)
+	cfg.MaxCostUSD, cfg.Price = 0.005, price
+	res = Loop(t.Context(), cfg)
+	if res.Status != review.StatusFailed || res.Err == nil || !strings.Contains(res.Err.Error(), "cost cap of $0.0050 spent ($0.0060 estimated)") || res.Turns != 3 {
+		t.Errorf("status %s, err %v, turns %d", res.Status, res.Err, res.Turns)
+	}
+
+	// An unknown price leaves the run unbounded by cost.
+	free := &scripted{next: obey.next}
+	cfg = loopConfig(free)
+	cfg.MaxCostUSD = 0.005
+	cfg.Price = func(review.Tokens) (float64, bool) { return 0, false }
+	cfg.MaxTurns = 5
+	if res := Loop(t.Context(), cfg); res.Status != review.StatusOK || res.Turns != 5 {
+		t.Errorf("unknown price: status %s, turns %d, want 5 turns", res.Status, res.Turns)
+	}
+}
