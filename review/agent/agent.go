@@ -86,11 +86,16 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
+	depTools := DependencyTools(ctx, pr, cfg.Deps)
+	tools := append(RepoTools(pr), CheckPatchTool(pr))
+	tools = append(append(tools, depTools...), SubmitTool())
 	lr := Loop(ctx, LoopConfig{
-		Model:           cfg.Model,
-		System:          SystemPrompt(maxTurns, Guidelines(ctx, pr, cfg.Instructions)),
+		Model: cfg.Model,
+		System: SystemPromptFor(PromptOptions{
+			MaxTurns: maxTurns, Guidelines: Guidelines(ctx, pr, cfg.Instructions), Dependencies: len(depTools) > 0,
+		}),
 		Prompt:          UserPrompt(pr, cfg.DiffBytes),
-		Tools:           append(append(RepoTools(pr), DependencyTools(ctx, pr, cfg.Deps)...), SubmitTool()),
+		Tools:           tools,
 		Final:           ToolSubmit,
 		MaxTurns:        maxTurns,
 		MaxTokens:       cfg.MaxTokens,

@@ -318,7 +318,11 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 				}
 			}
 		}
-		res.Transcript.Messages = append(res.Transcript.Messages, llm.Message{Role: llm.User, ToolResults: results})
+		batch := llm.Message{Role: llm.User, ToolResults: results}
+		if !done {
+			batch.Text = turnNote(turn, maxTurns)
+		}
+		res.Transcript.Messages = append(res.Transcript.Messages, batch)
 		cfg.progress(Progress{Event: EventTurn, Turn: turn, Calls: len(msg.ToolCalls), Tokens: res.Tokens, Elapsed: now().Sub(start)})
 		if done {
 			return finish(review.StatusOK, nil)
@@ -335,6 +339,18 @@ func (cfg LoopConfig) costCapped(spent, next review.Tokens) bool {
 	}
 	usd, known := cfg.Price(spent.Add(next))
 	return known && usd >= cfg.MaxCostUSD
+}
+
+// turnNote ends every batch of tool results, so the model knows its turns.
+func turnNote(turn, maxTurns int) string {
+	left := maxTurns - turn
+	switch left {
+	case 0:
+		return fmt.Sprintf("[turn %d of %d: no turns left]", turn, maxTurns)
+	case 1:
+		return fmt.Sprintf("[turn %d of %d: the next turn is the last and must call the final tool]", turn, maxTurns)
+	}
+	return fmt.Sprintf("[turn %d of %d: %d turns left]", turn, maxTurns, left)
 }
 
 func (cfg LoopConfig) progress(p Progress) {
