@@ -552,6 +552,9 @@ func (m *md) retroParagraphs(depth string) {
 		m.line("<details><summary>Raw detail</summary>")
 		m.blank()
 		m.line("- Model: " + m.code(modelOf(s)))
+		if s.Focus != "" {
+			m.line("- Focus: " + m.inline(s.Focus))
+		}
 		m.line("- Turns: " + strconv.Itoa(s.Turns))
 		if tb := toolBreakdown(s.ToolCalls); tb != "" {
 			m.line("- Tool calls: " + m.inline(tb))

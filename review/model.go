@@ -301,6 +301,8 @@ type Run struct {
 	// Label says how the reviewer's words came about when they did not come
 	// from a live model, e.g. "scripted replay".
 	Label string `json:"label,omitempty"`
+	// Focus is the reviewer's emphasis, when it had one.
+	Focus string `json:"focus,omitempty"`
 
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
@@ -325,6 +327,7 @@ type ReviewerStats struct {
 	Model              string         `json:"model"`
 	Effort             string         `json:"effort"`
 	Label              string         `json:"label,omitempty"`
+	Focus              string         `json:"focus,omitempty"`
 	Status             string         `json:"status"`
 	Error              string         `json:"error"`
 	Salvaged           string         `json:"salvaged,omitempty"`

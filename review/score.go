@@ -23,6 +23,7 @@ func score(r *Report, runs []Run) []ReviewerStats {
 			Model:          run.Model,
 			Effort:         run.Effort,
 			Label:          run.Label,
+			Focus:          run.Focus,
 			Status:         run.Status,
 			Error:          run.Error,
 			Salvaged:       run.Salvaged,

@@ -37,6 +37,9 @@ type Config struct {
 	// llm.ContextWindow of Identity.Model (a built-in table with a safe
 	// default). See LoopConfig.ContextTokens.
 	ContextTokens int64
+	// Focus is the reviewer's emphasis, added to the common system prompt
+	// (the config's focus, or one AssignFocus chose); empty adds none.
+	Focus string
 	// Instructions are the maintainers' trusted review instructions (the
 	// instructions input, the config file's); they follow the guidelines
 	// Review reads from the base branch.
@@ -92,7 +95,7 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 	lr := Loop(ctx, LoopConfig{
 		Model: cfg.Model,
 		System: SystemPromptFor(PromptOptions{
-			MaxTurns: maxTurns, Guidelines: Guidelines(ctx, pr, cfg.Instructions), Dependencies: len(depTools) > 0,
+			MaxTurns: maxTurns, Guidelines: Guidelines(ctx, pr, cfg.Instructions), Dependencies: len(depTools) > 0, Focus: cfg.Focus,
 		}),
 		Prompt:          UserPrompt(pr, cfg.DiffBytes),
 		Tools:           tools,
@@ -113,6 +116,7 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 		Model:    cfg.Identity.Model,
 		Effort:   cfg.Identity.Effort,
 		Label:    cfg.Identity.Label,
+		Focus:    oneLine(cfg.Focus),
 		Status:   lr.Status,
 		Salvaged: lr.Salvaged,
 		Duration: lr.Duration,
