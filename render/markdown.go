@@ -577,6 +577,10 @@ func (m *md) retroParagraphs(depth string) {
 			m.line(e)
 			m.blank()
 		}
+		if s.Salvaged != "" {
+			m.line("**Salvaged.** A model turn failed and the reviewer submitted on a forced turn: " + m.inline(s.Salvaged))
+			m.blank()
+		}
 		if t := m.text(s.Retro); t != "" {
 			m.line(t)
 			m.blank()
@@ -587,6 +591,9 @@ func (m *md) retroParagraphs(depth string) {
 		m.line("<details><summary>Raw detail</summary>")
 		m.blank()
 		m.line("- Model: " + m.code(modelOf(s)))
+		if s.Focus != "" {
+			m.line("- Focus: " + m.inline(s.Focus))
+		}
 		m.line("- Turns: " + strconv.Itoa(s.Turns))
 		if tb := toolBreakdown(s.ToolCalls); tb != "" {
 			m.line("- Tool calls: " + m.inline(tb))

@@ -312,9 +312,14 @@ type Run struct {
 	// Label says how the reviewer's words came about when they did not come
 	// from a live model, e.g. "scripted replay".
 	Label string `json:"label,omitempty"`
+	// Focus is the reviewer's emphasis, when it had one.
+	Focus string `json:"focus,omitempty"`
 
-	Status        string         `json:"status"`
-	Error         string         `json:"error,omitempty"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+	// Salvaged, when set, says why a reviewer whose model turn failed still
+	// submitted: on one forced submit_review turn with shortened tool results.
+	Salvaged      string         `json:"salvaged,omitempty"`
 	Duration      time.Duration  `json:"duration"`
 	Turns         int            `json:"turns"`
 	ToolCalls     map[string]int `json:"tool_calls"`
@@ -333,8 +338,10 @@ type ReviewerStats struct {
 	Model              string         `json:"model"`
 	Effort             string         `json:"effort"`
 	Label              string         `json:"label,omitempty"`
+	Focus              string         `json:"focus,omitempty"`
 	Status             string         `json:"status"`
 	Error              string         `json:"error"`
+	Salvaged           string         `json:"salvaged,omitempty"`
 	DurationMS         int64          `json:"duration_ms"`
 	Turns              int            `json:"turns"`
 	ToolCalls          map[string]int `json:"tool_calls"`

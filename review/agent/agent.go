@@ -25,8 +25,21 @@ type Config struct {
 	MaxTokens int64
 	// Timeout bounds the review's wall time; 0 leaves only ctx's deadline.
 	Timeout time.Duration
+	// MaxCostUSD is this reviewer's share of the run's cost cap in US
+	// dollars (0 is unbounded); Price estimates the cost of its tokens, e.g.
+	// llm.Cost of its model at the configured prices. When the next turn
+	// would pass the share the reviewer is made to submit, as with MaxTokens.
+	MaxCostUSD float64
+	Price      func(review.Tokens) (usd float64, known bool)
 	// MaxOutputTokens bounds each reply; 0 lets the adapter choose.
 	MaxOutputTokens int64
+	// ContextTokens is the model's context window in tokens; 0 takes
+	// llm.ContextWindow of Identity.Model (a built-in table with a safe
+	// default). See LoopConfig.ContextTokens.
+	ContextTokens int64
+	// Focus is the reviewer's emphasis, added to the common system prompt
+	// (the config's focus, or one AssignFocus chose); empty adds none.
+	Focus string
 	// Instructions are the maintainers' trusted review instructions (the
 	// instructions input, the config file's); they follow the guidelines
 	// Review reads from the base branch.
@@ -76,16 +89,24 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
+	depTools := DependencyTools(ctx, pr, cfg.Deps)
+	tools := append(RepoTools(pr), CheckPatchTool(pr))
+	tools = append(append(tools, depTools...), SubmitTool())
 	lr := Loop(ctx, LoopConfig{
-		Model:           cfg.Model,
-		System:          SystemPrompt(maxTurns, Guidelines(ctx, pr, cfg.Instructions)),
+		Model: cfg.Model,
+		System: SystemPromptFor(PromptOptions{
+			MaxTurns: maxTurns, Guidelines: Guidelines(ctx, pr, cfg.Instructions), Dependencies: len(depTools) > 0, Focus: cfg.Focus,
+		}),
 		Prompt:          UserPrompt(pr, cfg.DiffBytes),
-		Tools:           append(append(RepoTools(pr), DependencyTools(ctx, pr, cfg.Deps)...), SubmitTool()),
+		Tools:           tools,
 		Final:           ToolSubmit,
 		MaxTurns:        maxTurns,
 		MaxTokens:       cfg.MaxTokens,
 		Timeout:         cfg.Timeout,
+		MaxCostUSD:      cfg.MaxCostUSD,
+		Price:           cfg.Price,
 		MaxOutputTokens: cfg.MaxOutputTokens,
+		ContextTokens:   contextWindow(cfg),
 		Progress:        progress,
 		Now:             cfg.Now,
 	})
@@ -95,7 +116,9 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 		Model:    cfg.Identity.Model,
 		Effort:   cfg.Identity.Effort,
 		Label:    cfg.Identity.Label,
+		Focus:    oneLine(cfg.Focus),
 		Status:   lr.Status,
+		Salvaged: lr.Salvaged,
 		Duration: lr.Duration,
 		Turns:    lr.Turns,
 		// Copy so the run does not share the loop's map.
@@ -118,6 +141,15 @@ func Review(ctx context.Context, pr *review.PR, cfg Config) Result {
 	}
 	run.FilesReviewed = filesReviewed(lr.Transcript, run.Submission)
 	return Result{Run: run, Transcript: lr.Transcript}
+}
+
+// contextWindow is the reviewer's context window: configured, or from the
+// model table.
+func contextWindow(cfg Config) int64 {
+	if cfg.ContextTokens > 0 {
+		return cfg.ContextTokens
+	}
+	return llm.ContextWindow(cfg.Identity.Model)
 }
 
 // filesReviewed is the sorted union of the paths read successfully with

@@ -214,7 +214,8 @@ func TestUserPromptLeavesLargeDiffsToTheTool(t *testing.T) {
 func TestSystemPrompt(t *testing.T) {
 	t.Parallel()
 	got := SystemPrompt(12, "")
-	for _, want := range []string{"git_blame", "[PR]", "regression", "pre-existing", "critical:", "important:", "suggestion:", "verbatim", "git apply",
+	for _, want := range []string{"git_blame", "[PR]", "regression", "pre-existing", "critical:", "important:", "suggestion:", "after the tab that follows its line number", "indentation (tabs and spaces) kept", "git apply", "check_patch",
+		"even when the PR's new code now calls it or makes it reachable", "several lines when the comment spans them",
 		"`in-scope`", "`future`", "untested", "limitations", "unresolved_feedback", "<untrusted-pr-content>", "at most 12 turns"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("system prompt lacks %q", want)
@@ -225,6 +226,25 @@ func TestSystemPrompt(t *testing.T) {
 	}
 	if g := SystemPrompt(12, "Wrap errors."); !strings.Contains(g, "# Repository guidelines") || !strings.Contains(g, "Wrap errors.") {
 		t.Error("guidelines are missing")
+	}
+	if strings.Contains(got, "read_dependency") || strings.Contains(got, "# Your focus") {
+		t.Error("the prompt names read_dependency or a focus that is not offered")
+	}
+	g := SystemPromptFor(PromptOptions{MaxTurns: 12, Dependencies: true, Focus: "error handling\nand resource lifecycle"})
+	if !strings.Contains(g, "`read_dependency` reads") || !strings.Contains(g, "give most of your turns to: error handling and resource lifecycle.") {
+		t.Errorf("the prompt lacks read_dependency or the focus:\n%s", g)
+	}
+}
+
+func TestUserPromptSaysWhenNoReviewCommentsExist(t *testing.T) {
+	t.Parallel()
+	onGitHub := &review.PR{Repo: "o/r", Number: 3, Comments: []review.Comment{{Author: "deep-review", Body: "ours", IsReviewer: true}}}
+	if got := UserPrompt(onGitHub, 0); !strings.Contains(got, "There are none on this pull request, so leave unresolved_feedback empty.") {
+		t.Errorf("a PR without human comments:\n%s", got)
+	}
+	local := &review.PR{Repo: "repo", Number: 0}
+	if got := UserPrompt(local, 0); !strings.Contains(got, "This is a local review of two revisions, not a pull request: no review comments exist") {
+		t.Errorf("a local review:\n%s", got)
 	}
 }
 

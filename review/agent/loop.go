@@ -42,10 +42,22 @@ type LoopConfig struct {
 	MaxTokens int64
 	// Timeout bounds the run's wall time; 0 leaves only ctx's deadline.
 	Timeout time.Duration
+	// MaxCostUSD bounds the run's estimated cost in US dollars, priced by
+	// Price; 0, a nil Price or a model Price does not know leaves it
+	// unbounded. When the next turn would likely cross it (the cost so far
+	// plus the last turn's), that turn forces Final, as MaxTokens does.
+	MaxCostUSD float64
+	Price      func(review.Tokens) (usd float64, known bool)
 	// MaxOutputTokens bounds each reply; 0 lets the adapter choose.
 	MaxOutputTokens int64
 	// MaxResultBytes bounds each tool result (default 64 KiB).
 	MaxResultBytes int
+	// ContextTokens is the model's context window in tokens
+	// (llm.DefaultContextTokens when 0). Each request's size is estimated
+	// (see estimateTokens); when one would not fit, with room kept for the
+	// reply, the oldest tool results are shortened first, and when even that
+	// is not enough the turn forces Final.
+	ContextTokens int64
 	// Progress, when set, is called synchronously as the run goes.
 	Progress func(Progress)
 	// Now is the clock (default time.Now).
@@ -80,7 +92,10 @@ type Progress struct {
 	Text string
 }
 
-// String is the progress as one log line.
+// String is the progress as one log line, safe to print into an Actions
+// log: the model's and provider's text in it (tool names, arguments,
+// reasons) goes through LogLine, so it can neither start a line nor issue a
+// workflow command.
 func (p Progress) String() string {
 	var b strings.Builder
 	if p.Reviewer != "" {
@@ -97,7 +112,7 @@ func (p Progress) String() string {
 	default:
 		fmt.Fprintf(&b, "turn %d: %s: %s", p.Turn, p.Event, p.Text)
 	}
-	return b.String()
+	return LogLine(b.String())
 }
 
 // TurnRecord is what one model turn cost.
@@ -134,6 +149,10 @@ type LoopResult struct {
 	Turns     int
 	Tokens    review.Tokens
 	Duration  time.Duration
+	// Salvaged says why the run was saved by a forced final turn after a
+	// model turn failed (a provider error past its retries, a request larger
+	// than the context window); empty when no turn failed.
+	Salvaged string
 }
 
 // Loop runs the model with the tools until it calls cfg.Final successfully,
@@ -141,7 +160,11 @@ type LoopResult struct {
 // never panics on a tool's panic and always returns the transcript so far.
 // A turn's tool calls run in order and their results go back in one user
 // message; a *ToolError becomes an error result the model may act on, while
-// any other tool error ends the run as failed.
+// any other tool error ends the run as failed. When a model turn fails after
+// at least one turn succeeded (or the provider refused the request as too
+// large for its context window), the model gets one more turn, forced to call
+// Final, with every tool result shortened; if that call succeeds the run is
+// ok and LoopResult.Salvaged says what failed.
 func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 	now := cfg.Now
 	if now == nil {
@@ -188,22 +211,35 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 
 	nudged, force := false, false
 	var lastTurn int64 // tokens the last turn took: the estimate of the next
+	var lastUsage review.Tokens
 	var lastFinalErr string
+	fit := fitTokens(cfg.ContextTokens, cfg.MaxOutputTokens)
+	var shrunk shrinkSet
 	for turn := 1; turn <= maxTurns; turn++ {
 		if err := ctx.Err(); err != nil {
 			return finish(ctxStatus(err, cfg.Timeout, turn-1))
 		}
+		msgs, est, full := fitRequest(cfg.System, specs, res.Transcript.Messages, &shrunk, fit)
 		reason := ""
 		switch {
+		case full:
+			reason = fmt.Sprintf("context window nearly full: about %d tokens of %d", est, contextTokens(cfg.ContextTokens))
 		case force:
 			reason = "the model ended its turn without a tool call"
 		case turn == maxTurns:
 			reason = fmt.Sprintf("last turn of %d", maxTurns)
 		case cfg.MaxTokens > 0 && res.Tokens.Total()+lastTurn >= cfg.MaxTokens:
 			reason = fmt.Sprintf("token budget nearly spent: %d of %d", res.Tokens.Total(), cfg.MaxTokens)
+		case cfg.costCapped(res.Tokens, lastUsage):
+			spent, _ := cfg.Price(res.Tokens)
+			reason = fmt.Sprintf("cost cap nearly reached: $%.4f of $%.4f", spent, cfg.MaxCostUSD)
 		}
 		if cfg.MaxTokens > 0 && res.Tokens.Total() >= cfg.MaxTokens && turn > 1 && wasForced(res.Transcript) {
 			return finish(review.StatusFailed, fmt.Errorf("token budget of %d spent (%d used) without a valid %s call%s", cfg.MaxTokens, res.Tokens.Total(), cfg.Final, lastFinalErr))
+		}
+		if cfg.costCapped(res.Tokens, review.Tokens{}) && turn > 1 && wasForced(res.Transcript) {
+			spent, _ := cfg.Price(res.Tokens)
+			return finish(review.StatusFailed, fmt.Errorf("cost cap of $%.4f spent ($%.4f estimated) without a valid %s call%s", cfg.MaxCostUSD, spent, cfg.Final, lastFinalErr))
 		}
 		choice := llm.ToolChoice{Mode: llm.ChoiceAuto}
 		if reason != "" {
@@ -213,7 +249,7 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 		force = false
 		req := llm.Request{
 			System:          cfg.System,
-			Messages:        append([]llm.Message(nil), res.Transcript.Messages...),
+			Messages:        msgs,
 			Tools:           specs,
 			ToolChoice:      choice,
 			MaxOutputTokens: cfg.MaxOutputTokens,
@@ -225,11 +261,18 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 			if ctx.Err() != nil {
 				return finish(ctxStatus(ctx.Err(), cfg.Timeout, turn-1))
 			}
-			return finish(review.StatusFailed, fmt.Errorf("model turn %d: %w", turn, err))
+			err = fmt.Errorf("model turn %d: %w", turn, err)
+			if res.Turns > 0 || errors.Is(err, llm.ErrContextLength) {
+				if salvage(ctx, cfg, tools, specs, &res, turn, err, now) {
+					return finish(review.StatusOK, nil)
+				}
+			}
+			return finish(review.StatusFailed, err)
 		}
 		res.Turns = turn
 		res.Tokens = res.Tokens.Add(resp.Usage)
 		lastTurn = resp.Usage.Total()
+		lastUsage = resp.Usage
 		msg := resp.Message
 		msg.Role = llm.Assistant
 		res.Transcript.Messages = append(res.Transcript.Messages, msg)
@@ -275,13 +318,39 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 				}
 			}
 		}
-		res.Transcript.Messages = append(res.Transcript.Messages, llm.Message{Role: llm.User, ToolResults: results})
+		batch := llm.Message{Role: llm.User, ToolResults: results}
+		if !done {
+			batch.Text = turnNote(turn, maxTurns)
+		}
+		res.Transcript.Messages = append(res.Transcript.Messages, batch)
 		cfg.progress(Progress{Event: EventTurn, Turn: turn, Calls: len(msg.ToolCalls), Tokens: res.Tokens, Elapsed: now().Sub(start)})
 		if done {
 			return finish(review.StatusOK, nil)
 		}
 	}
 	return finish(review.StatusFailed, fmt.Errorf("turn budget of %d spent without a valid %s call%s", maxTurns, cfg.Final, lastFinalErr))
+}
+
+// costCapped reports whether the cost of spent plus next reaches
+// MaxCostUSD; false when there is no cap or the price is unknown.
+func (cfg LoopConfig) costCapped(spent, next review.Tokens) bool {
+	if cfg.MaxCostUSD <= 0 || cfg.Price == nil {
+		return false
+	}
+	usd, known := cfg.Price(spent.Add(next))
+	return known && usd >= cfg.MaxCostUSD
+}
+
+// turnNote ends every batch of tool results, so the model knows its turns.
+func turnNote(turn, maxTurns int) string {
+	left := maxTurns - turn
+	switch left {
+	case 0:
+		return fmt.Sprintf("[turn %d of %d: no turns left]", turn, maxTurns)
+	case 1:
+		return fmt.Sprintf("[turn %d of %d: the next turn is the last and must call the final tool]", turn, maxTurns)
+	}
+	return fmt.Sprintf("[turn %d of %d: %d turns left]", turn, maxTurns, left)
 }
 
 func (cfg LoopConfig) progress(p Progress) {

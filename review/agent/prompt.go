@@ -26,11 +26,28 @@ const DefaultDiffBytes = 60_000
 // guidelines are the maintainers' trusted review instructions, included as
 // they are; empty leaves the section out.
 func SystemPrompt(maxTurns int, guidelines string) string {
+	return SystemPromptFor(PromptOptions{MaxTurns: maxTurns, Guidelines: guidelines})
+}
+
+// PromptOptions shape the reviewer's system prompt.
+type PromptOptions struct {
+	MaxTurns int
+	// Guidelines are the maintainers' trusted review instructions; empty
+	// leaves the section out.
+	Guidelines string
+	// Dependencies says read_dependency is offered, so the prompt names it.
+	Dependencies bool
+	// Focus is the reviewer's emphasis (Config.Focus); empty leaves the
+	// section out.
+	Focus string
+}
+
+// SystemPromptFor is the reviewer's system prompt for o.
+func SystemPromptFor(o PromptOptions) string {
 	var b strings.Builder
-	err := systemTemplate.Execute(&b, struct {
-		MaxTurns   int
-		Guidelines string
-	}{maxTurns, strings.TrimSpace(guidelines)})
+	o.Guidelines = strings.TrimSpace(o.Guidelines)
+	o.Focus = oneLine(o.Focus)
+	err := systemTemplate.Execute(&b, o)
 	if err != nil {
 		panic(fmt.Sprintf("system prompt: %v", err)) // the template is embedded and tested
 	}
@@ -124,7 +141,13 @@ func UserPrompt(pr *review.PR, diffBytes int) string {
 		b.WriteString(Fence("skipped", s.String()))
 	}
 
-	if len(pr.Comments) > 0 {
+	if !hasHumanComments(pr) {
+		if pr.Number > 0 {
+			b.WriteString("\n## Earlier review comments by people\n\nThere are none on this pull request, so leave unresolved_feedback empty.\n")
+		} else {
+			b.WriteString("\n## Earlier review comments by people\n\nThis is a local review of two revisions, not a pull request: no review comments exist, so leave unresolved_feedback empty.\n")
+		}
+	} else {
 		b.WriteString("\n## Earlier review comments by people\n\nCheck whether the head addresses each; report those it does not under unresolved_feedback.\n\n")
 		c := section{max: 20_000, what: "comments"}
 		for _, cm := range pr.Comments {
@@ -197,6 +220,17 @@ func UserPrompt(pr *review.PR, diffBytes int) string {
 	}
 	b.WriteString("\nStart with the riskiest changes. Read the code around them, check callers and tests, blame the lines you cite, and end by calling submit_review.\n")
 	return b.String()
+}
+
+// hasHumanComments reports whether pr has review comments by people, not
+// by deep-review itself.
+func hasHumanComments(pr *review.PR) bool {
+	for _, c := range pr.Comments {
+		if !c.IsReviewer {
+			return true
+		}
+	}
+	return false
 }
 
 // promptDiff is the diff as the first message shows it: whole when it fits,

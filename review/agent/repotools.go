@@ -237,12 +237,18 @@ func numberLines(name string, data []byte, start, end *int) (string, error) {
 		}
 		row := fmt.Sprintf("%*d\t%s\n", width, i, line)
 		if b.Len()+len(row) > maxReadBytes && i > s {
-			fmt.Fprintf(&b, "[cut at %d bytes; ask for lines %d-%d]\n", b.Len(), i, e)
+			fmt.Fprintf(&b, "[cut at %d bytes after line %d of %d; to read on, call again with start %d]\n", b.Len(), i-1, n, i)
 			return b.String(), nil
 		}
 		b.WriteString(row)
 	}
-	if s > 1 || e < n {
+	if e == n && data[len(data)-1] != '\n' {
+		fmt.Fprintf(&b, "[no newline at end of file after line %d]\n", n)
+	}
+	switch {
+	case e < n:
+		fmt.Fprintf(&b, "[lines %d-%d of %d; the next start is %d]\n", s, e, n, e+1)
+	case s > 1:
 		fmt.Fprintf(&b, "[lines %d-%d of %d]\n", s, e, n)
 	}
 	return b.String(), nil
@@ -284,18 +290,30 @@ func cutUTF8(s string, n int) string {
 type GrepParams struct {
 	Pattern string  `json:"pattern"`
 	Glob    *string `json:"glob"`
+	Context *int    `json:"context"`
 }
+
+// maxGrepContext bounds grep's context lines on each side of a match.
+const maxGrepContext = 10
 
 func (r *repo) grepTool() Tool {
 	return NewTool(ToolGrep,
-		"Search the files of the PR head for a regular expression (RE2 syntax; use (?i) for case-insensitive). Prints path:line:text for each matching line, at most 200. Binary and very large files are skipped.",
+		"Search the files of the PR head for a regular expression (RE2 syntax; use (?i) for case-insensitive). Prints path:line:text for each matching line, at most 200, and with context, path-line-text for the lines around them and -- between groups, as grep -C does. Binary and very large files are skipped.",
 		map[string]Field{
 			"pattern": {Description: "RE2 regular expression matched against each line."},
 			"glob":    {Description: "Only search paths matching this glob (** crosses directories, e.g. src/**/*.go; a glob without / also matches file names anywhere, e.g. *.go), or null for every file."},
+			"context": {Description: fmt.Sprintf("Lines to show before and after each match (0 to %d), or null for none.", maxGrepContext)},
 		},
 		func(ctx context.Context, p GrepParams) (string, error) {
 			if p.Pattern == "" {
 				return "", Retry("pattern is empty; give a regular expression")
+			}
+			around := 0
+			if p.Context != nil {
+				if *p.Context < 0 {
+					return "", Retry("context is %d; give 0 to %d lines, or null", *p.Context, maxGrepContext)
+				}
+				around = min(*p.Context, maxGrepContext)
 			}
 			re, err := regexp.Compile(p.Pattern)
 			if err != nil {
@@ -323,7 +341,7 @@ func (r *repo) grepTool() Tool {
 						return true
 					}
 					searched++
-					full = !grepFile(names[i], data, re, &b, &matches)
+					full = !grepFile(names[i], data, re, around, &b, &matches)
 					return !full
 				})
 				names, shas, batchBytes = names[:0], shas[:0], 0
@@ -368,28 +386,58 @@ func (r *repo) grepTool() Tool {
 		})
 }
 
-// grepFile appends name's matching lines to b and reports whether the
-// search may go on (false once a cap is reached).
-func grepFile(name string, data []byte, re *regexp.Regexp, b *strings.Builder, matches *int) bool {
-	for i, text := range splitLines(data) {
+// grepFile appends name's matching lines to b, with around lines of
+// context on each side, and reports whether the search may go on (false
+// once a cap is reached). Context lines are marked path-N-text, and groups
+// that do not touch are separated by "--", as grep -C prints them.
+func grepFile(name string, data []byte, re *regexp.Regexp, around int, b *strings.Builder, matches *int) bool {
+	lines := splitLines(data)
+	shown := -1 // the last line index written
+	for i, text := range lines {
 		if !re.MatchString(text) {
 			continue
 		}
 		if *matches >= maxGrepMatches {
 			return false
 		}
-		text = strings.TrimSuffix(text, "\r")
-		if len(text) > maxGrepLineBytes {
-			text = cutUTF8(text, maxGrepLineBytes) + " [...]"
+		from := max(0, i-around, shown+1)
+		if around > 0 && shown >= 0 && from > shown+1 {
+			if b.Len()+3 > maxGrepBytes {
+				return false
+			}
+			b.WriteString("--\n")
 		}
-		row := fmt.Sprintf("%s:%d:%s\n", name, i+1, text)
-		if b.Len()+len(row) > maxGrepBytes {
-			return false
+		for j := from; j <= min(len(lines)-1, i+around); j++ {
+			sep := "-"
+			if re.MatchString(lines[j]) {
+				sep = ":"
+				if j > i && *matches >= maxGrepMatches {
+					return false
+				}
+			}
+			if j < i && sep == ":" {
+				continue // an earlier match, already written
+			}
+			row := grepRow(name, j+1, sep, lines[j])
+			if b.Len()+len(row) > maxGrepBytes {
+				return false
+			}
+			b.WriteString(row)
+			shown = j
+			if sep == ":" {
+				*matches++
+			}
 		}
-		b.WriteString(row)
-		*matches++
 	}
 	return true
+}
+
+func grepRow(name string, line int, sep, text string) string {
+	text = strings.TrimSuffix(text, "\r")
+	if len(text) > maxGrepLineBytes {
+		text = cutUTF8(text, maxGrepLineBytes) + " [...]"
+	}
+	return name + sep + strconv.Itoa(line) + sep + text + "\n"
 }
 
 // match lists the paths of the head tree that are not directories, sorted,

@@ -134,7 +134,7 @@ func TestReadFile(t *testing.T) {
 	read := tool(t, RepoTools(pr), ToolReadFile)
 
 	got, _ := call(t, read, `{"path": "main.go", "start": 6, "end": 7}`)
-	want := "   6\t\tfmt.Println(\"hello, reviewer\")\n   7\t\tfmt.Println(helper())\n[lines 6-7 of 12]\n"
+	want := "   6\t\tfmt.Println(\"hello, reviewer\")\n   7\t\tfmt.Println(helper())\n[lines 6-7 of 12; the next start is 8]\n"
 	if got != want {
 		t.Errorf("read_file range:\ngot  %q\nwant %q", got, want)
 	}
@@ -176,8 +176,8 @@ func TestReadFile(t *testing.T) {
 	}
 	last := strings.Split(strings.TrimSpace(got), "\n")
 	note := last[len(last)-1]
-	var cut, from, to int
-	if _, err := fmt.Sscanf(note, "[cut at %d bytes; ask for lines %d-%d]", &cut, &from, &to); err != nil || to != 3000 {
+	var cut, after, of, from int
+	if _, err := fmt.Sscanf(note, "[cut at %d bytes after line %d of %d; to read on, call again with start %d]", &cut, &after, &of, &from); err != nil || of != 3000 || from != after+1 {
 		t.Fatalf("read_file(long) ends with %q, want a cut note", note)
 	}
 	if prev := last[len(last)-2]; !strings.HasPrefix(strings.TrimSpace(prev), fmt.Sprint(from-1)+"\t") {
@@ -186,6 +186,50 @@ func TestReadFile(t *testing.T) {
 	got, _ = call(t, read, fmt.Sprintf(`{"path": "long.txt", "start": %d, "end": null}`, from))
 	if !strings.HasPrefix(strings.TrimSpace(got), fmt.Sprint(from)+"\tline ") {
 		t.Errorf("asking for the rest starts with %.40q", got)
+	}
+}
+
+func TestReadFileSaysWhenTheLastLineHasNoNewline(t *testing.T) {
+	t.Parallel()
+	pr := fixture(t)
+	writeFile(t, pr.Dir, "open.txt", "one\ntwo")
+	commitAll(t, pr, "Add a file without a final newline")
+	read := tool(t, RepoTools(pr), ToolReadFile)
+	got, _ := call(t, read, `{"path": "open.txt", "start": null, "end": null}`)
+	if want := "   1\tone\n   2\ttwo\n[no newline at end of file after line 2]\n"; got != want {
+		t.Errorf("read_file = %q, want %q", got, want)
+	}
+	got, _ = call(t, read, `{"path": "open.txt", "start": 1, "end": 1}`)
+	if strings.Contains(got, "no newline") {
+		t.Errorf("read_file of line 1 = %q: the note belongs to the last line only", got)
+	}
+	got, _ = call(t, read, `{"path": "main.go", "start": null, "end": null}`)
+	if strings.Contains(got, "no newline") {
+		t.Errorf("read_file of a file with a final newline = %q", got)
+	}
+}
+
+func TestGrepContext(t *testing.T) {
+	t.Parallel()
+	pr := fixture(t)
+	writeFile(t, pr.Dir, "ctx.txt", "a\nb\nHIT 1\nc\nHIT 2\nd\ne\nf\ng\nHIT 3\nh\n")
+	commitAll(t, pr, "Add a file to grep")
+	grep := tool(t, RepoTools(pr), ToolGrep)
+	got, isErr := call(t, grep, `{"pattern": "HIT", "glob": "ctx.txt", "context": 1}`)
+	want := "ctx.txt-2-b\nctx.txt:3:HIT 1\nctx.txt-4-c\nctx.txt:5:HIT 2\nctx.txt-6-d\n--\nctx.txt-9-g\nctx.txt:10:HIT 3\nctx.txt-11-h\n"
+	if isErr || got != want {
+		t.Errorf("grep with context 1:\ngot  %q\nwant %q", got, want)
+	}
+	got, _ = call(t, grep, `{"pattern": "HIT", "glob": "ctx.txt", "context": null}`)
+	if want := "ctx.txt:3:HIT 1\nctx.txt:5:HIT 2\nctx.txt:10:HIT 3\n"; got != want {
+		t.Errorf("grep without context = %q, want %q", got, want)
+	}
+	got, _ = call(t, grep, `{"pattern": "HIT", "glob": "ctx.txt", "context": 1000}`)
+	if !strings.HasPrefix(got, "ctx.txt-1-a\n") || strings.Count(got, "\n") != 11 {
+		t.Errorf("grep with a huge context = %q, want it capped at the file", got)
+	}
+	if got, isErr := call(t, grep, `{"pattern": "HIT", "glob": null, "context": -1}`); !isErr || !strings.Contains(got, "context is -1") {
+		t.Errorf("grep with a negative context = %q", got)
 	}
 }
 

@@ -365,17 +365,22 @@ func (m *Model) wrap(err error) error {
 		if apiErr.RequestID != "" {
 			s += " (request id " + apiErr.RequestID + ")"
 		}
-		return &Error{msg: s, err: err}
+		return &Error{msg: s, err: err, contextLength: llm.IsContextLengthMessage(apiErr.StatusCode, msg)}
 	}
 	return fmt.Errorf("anthropic:%s: %w", m.model, err)
 }
 
 // Error is an API error with the provider's message and request id in its
-// text. Unwrap gives the SDK's *anthropic.Error.
+// text. Unwrap gives the SDK's *anthropic.Error; a refusal of a request
+// larger than the context window matches llm.ErrContextLength.
 type Error struct {
-	msg string
-	err error
+	msg           string
+	err           error
+	contextLength bool
 }
+
+// Is matches llm.ErrContextLength when the provider refused the request's size.
+func (e *Error) Is(target error) bool { return target == llm.ErrContextLength && e.contextLength }
 
 // Error is the text: model, status, provider message and request id when known.
 func (e *Error) Error() string { return e.msg }

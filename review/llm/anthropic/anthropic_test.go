@@ -437,3 +437,22 @@ func jsonEqual(a, b json.RawMessage) bool {
 	yb, _ := json.Marshal(y)
 	return bytes.Equal(xb, yb)
 }
+
+func TestAnOversizedPromptMatchesErrContextLength(t *testing.T) {
+	t.Parallel()
+	_, srv := newFake(t, reply{status: 400, headers: map[string]string{"request-id": "req_big"},
+		body: `{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 215000 tokens > 200000 maximum"}}`},
+		reply{status: 400, headers: map[string]string{"request-id": "req_bad"},
+			body: `{"type":"error","error":{"type":"invalid_request_error","message":"messages.1.content.0: unexpected tool_use_id"}}`})
+	m, err := New(Config{Model: "claude-opus-5-5", APIKey: "k", BaseURL: srv.URL, HTTPClient: srv.Client(), MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := llm.Request{Messages: []llm.Message{{Role: llm.User, Text: "hi"}}}
+	if _, err := m.Turn(context.Background(), req); !errors.Is(err, llm.ErrContextLength) {
+		t.Errorf("prompt too long: errors.Is(%v, ErrContextLength) = false", err)
+	}
+	if _, err := m.Turn(context.Background(), req); err == nil || errors.Is(err, llm.ErrContextLength) {
+		t.Errorf("other bad request: error %v matches ErrContextLength", err)
+	}
+}

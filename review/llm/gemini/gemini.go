@@ -364,9 +364,13 @@ var refusal = map[genai.FinishReason]bool{
 // Error is an API error with the provider's status and message in its
 // text. Unwrap gives the SDK's genai.APIError.
 type Error struct {
-	msg string
-	err error
+	msg           string
+	err           error
+	contextLength bool
 }
+
+// Is matches llm.ErrContextLength when the provider refused the request's size.
+func (e *Error) Is(target error) bool { return target == llm.ErrContextLength && e.contextLength }
 
 // Error is the text: model, status, provider message and request id when known.
 func (e *Error) Error() string { return e.msg }
@@ -385,7 +389,7 @@ func (m *Model) wrap(err error) error {
 		if msg == "" {
 			msg = http.StatusText(apiErr.Code)
 		}
-		return &Error{msg: s + ": " + msg, err: err}
+		return &Error{msg: s + ": " + msg, err: err, contextLength: llm.IsContextLengthMessage(apiErr.Code, msg)}
 	}
 	return fmt.Errorf("gemini:%s: %w", m.cfg.Model, err)
 }

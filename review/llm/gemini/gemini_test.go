@@ -334,3 +334,13 @@ func jsonEqual(a, b []byte) bool {
 	yb, _ := json.Marshal(y)
 	return bytes.Equal(xb, yb)
 }
+
+func TestTooManyInputTokensMatchesErrContextLength(t *testing.T) {
+	t.Parallel()
+	_, srv := newFake(t, "gemini-3-pro-preview", reply{status: 400, body: `{"error": {"code": 400, "message": "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).", "status": "INVALID_ARGUMENT"}}`})
+	m := newModel(t, srv, "", 0)
+	_, err := m.Turn(context.Background(), llm.Request{Messages: []llm.Message{{Role: llm.User, Text: "hi"}}})
+	if !errors.Is(err, llm.ErrContextLength) {
+		t.Errorf("errors.Is(%v, ErrContextLength) = false", err)
+	}
+}

@@ -3,6 +3,7 @@ package openai
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -211,5 +212,19 @@ func TestChatErrorCarriesServerMessage(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
+	}
+}
+
+func TestChatContextLengthErrorMatchesErrContextLength(t *testing.T) {
+	t.Parallel()
+	_, srv := newFake(t, "/v1/chat/completions", reply{status: 400,
+		body: `{"error":{"message":"This model's maximum context length is 400000 tokens. However, your messages resulted in 410000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`})
+	m, err := NewChat(Config{Provider: llm.ProviderOpenAI, Model: "gpt-5.5", APIKey: "k", BaseURL: srv.URL + "/v1", HTTPClient: srv.Client(), MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Turn(context.Background(), llm.Request{Messages: []llm.Message{{Role: llm.User, Text: "hi"}}})
+	if !errors.Is(err, llm.ErrContextLength) {
+		t.Errorf("errors.Is(%v, ErrContextLength) = false", err)
 	}
 }

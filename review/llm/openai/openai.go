@@ -13,6 +13,8 @@ import (
 
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+
+	"github.com/deepreview/deep-review/review/llm"
 )
 
 // Defaults used when a Config field is zero.
@@ -92,9 +94,13 @@ func (cfg Config) name() string { return cfg.Provider + ":" + cfg.Model }
 // in its text (the SDK's own Error() omits the message). Unwrap gives the
 // SDK's *openai.Error.
 type Error struct {
-	msg string
-	err error
+	msg           string
+	err           error
+	contextLength bool
 }
+
+// Is matches llm.ErrContextLength when the provider refused the request's size.
+func (e *Error) Is(target error) bool { return target == llm.ErrContextLength && e.contextLength }
 
 // Error is the text: model, status, provider message and request id when known.
 func (e *Error) Error() string { return e.msg }
@@ -126,7 +132,7 @@ func wrap(name string, err error) error {
 			s += " (request id " + id + ")"
 		}
 	}
-	return &Error{msg: s, err: err}
+	return &Error{msg: s, err: err, contextLength: llm.IsContextLengthMessage(apiErr.StatusCode, apiErr.Code+" "+msg)}
 }
 
 // arguments turns a function call's argument string into JSON. Arguments
