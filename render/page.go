@@ -37,7 +37,7 @@ td.n{text-align:right}
 .notes{color:var(--muted)}
 .note{background:var(--note-bg);border:1px solid var(--note-line);border-radius:6px;padding:.5em .9em}
 nav.toc ul{columns:14rem;padding-left:1.2em}
-table.index{width:100%}table.index td:first-child{white-space:nowrap;font-weight:600}
+table.index{width:100%}table.index td:first-child{white-space:nowrap;font-weight:600}table.index td:nth-child(3) code{white-space:nowrap;overflow-wrap:normal}
 .filters{display:flex;flex-wrap:wrap;gap:.4em 1.2em;align-items:center;margin:.5em 0}
 .filters fieldset{border:1px solid var(--line);border-radius:6px;padding:.2em .7em;margin:0}
 .filters label{margin-right:.6em;white-space:nowrap}
