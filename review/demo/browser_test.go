@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/deepreview/deep-review/internal/browsertest"
+	"github.com/deepreview/deep-review/render/browsertest"
 	"github.com/deepreview/deep-review/review/cli"
 )
 
