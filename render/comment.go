@@ -116,6 +116,7 @@ func (m *md) comment() {
 		m.limitations("###")
 		m.feedback("###")
 		m.rounds("###")
+		m.preExisting("###")
 		m.rejected("###")
 		m.skipped("###")
 	})

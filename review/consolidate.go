@@ -149,14 +149,23 @@ func Consolidate(ctx context.Context, in Input) *Report {
 	}
 	findings := cluster(cands)
 
+	r.PreExisting = []Finding{}
 	if in.Lead != nil {
+		previewIDs(r, findings, in.PR.Previous, in.Runs)
 		var rejected []Finding
-		findings, rejected, r.Concerns = applyLead(ctx, in, findings)
+		findings, rejected, r.PreExisting = applyLead(ctx, in, findings)
 		r.Rejected = rejected
+		if r.PreExisting == nil {
+			r.PreExisting = []Finding{}
+		}
 	}
 	applyRounds(r, findings, in.PR.Previous, in.Runs)
 	for i := range r.Rejected {
 		r.Rejected[i].ID = fmt.Sprintf("R%d", i+1)
+	}
+	for i := range r.PreExisting {
+		r.PreExisting[i].ID = fmt.Sprintf("P%d", i+1)
+		r.PreExisting[i].Status = FindingNew
 	}
 	mergeObservations(r, in.Runs)
 	mergeLimitations(r, in.PR.Limitations, in.Runs)
