@@ -118,6 +118,7 @@ func (m *md) comment() {
 		m.limitations("###")
 		m.feedback("###")
 		m.rounds("###")
+		m.preExisting("###")
 		m.rejected("###")
 		m.skipped("###")
 	})

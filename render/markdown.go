@@ -526,6 +526,37 @@ func (m *md) scopeLine(sc *review.Scope) string {
 	return "This round reviewed the whole pull request: " + m.inline(sc.Reason) + "."
 }
 
+// preExisting lists the findings the lead accepted as older than the pull
+// request, with severity and evidence; nothing when there are none.
+func (m *md) preExisting(depth string) {
+	if len(m.r.PreExisting) == 0 {
+		return
+	}
+	m.line(depth + " Pre-existing issues this PR touches")
+	m.blank()
+	m.line("Real problems in code older than this pull request; they do not count toward the verdict.")
+	m.blank()
+	ps, more := capped(m, m.r.PreExisting)
+	for _, f := range ps {
+		s := "- " + m.code(f.ID) + " **" + m.inline(f.Title) + "** " + m.where(f.File, f.StartLine, f.EndLine) + " (" + string(f.Severity) + ")"
+		if a := m.names(f.Reviewers); a != "" {
+			s += " " + a
+		}
+		m.line(s)
+		for _, n := range f.Notes {
+			if strings.HasPrefix(n, "lead: ") {
+				m.line("  - Lead: " + m.inline(strings.TrimPrefix(n, "lead: ")))
+			}
+		}
+		if strings.TrimSpace(f.Excerpt) != "" {
+			m.blank()
+			m.block(m.lang(f.File), f.Excerpt)
+		}
+	}
+	m.more(more)
+	m.blank()
+}
+
 func (m *md) rejected(depth string) {
 	m.line(depth + " Rejected findings")
 	m.blank()
@@ -829,6 +860,7 @@ func (m *md) report() {
 	m.limitations("##")
 	m.feedback("##")
 	m.rounds("##")
+	m.preExisting("##")
 	m.rejected("##")
 	m.skipped("##")
 	m.line("## Agent performance retro")

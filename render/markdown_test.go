@@ -342,3 +342,22 @@ func TestALaterRoundSaysWhatItReviewedAndWhatIsNew(t *testing.T) {
 		t.Error("a full round does not say why it reviewed the whole pull request")
 	}
 }
+
+func TestPreExistingIssuesHaveTheirOwnSection(t *testing.T) {
+	r := &review.Report{Round: 1, PR: review.PR{Repo: "o/r", Number: 1},
+		Verdict: review.Verdict{Decision: review.Merge, Reason: "no findings", DecidedBy: review.DecidedByLead},
+		PreExisting: []review.Finding{{ID: "P1", Severity: review.Important, Title: "Set writes to a nil map", File: "cache.go", StartLine: 19, EndLine: 19,
+			Excerpt: "c.items[key] = value", Reviewers: []string{"Alpha"}, Notes: []string{"lead: blame shows cache.go:19 predates the PR"}}},
+		Reviewers: []review.ReviewerStats{{Name: "Alpha", Model: "m", Status: review.StatusOK, Focus: "tests, docs and contracts", Salvaged: "model turn 3: 503"}},
+	}
+	for name, out := range map[string]string{"report.md": string(Markdown(r, Options{})), "comment": string(Comment(r, Options{}))} {
+		for _, want := range []string{"Pre-existing issues this PR touches", "`P1` **Set writes to a nil map**", "(important)", "Lead: blame shows cache.go:19 predates the PR", "c.items[key] = value", "**Salvaged.**"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+	if md := string(Markdown(r, Options{})); !strings.Contains(md, "- Focus: tests, docs and contracts") {
+		t.Error("report.md's retro lacks the reviewer's focus")
+	}
+}

@@ -173,16 +173,25 @@ func Consolidate(ctx context.Context, in Input) *Report {
 		}
 	}
 	var settled map[string]Judgement
+	r.PreExisting = []Finding{}
 	if in.Lead != nil {
+		previewIDs(r, findings, in.PR.Previous, in.Runs)
 		var rejected []Finding
-		findings, rejected, settled = verifyWithCandidates(ctx, in, findings, candidates, &r.Concerns)
+		findings, rejected, r.PreExisting, settled = verifyWithCandidates(ctx, in, findings, candidates)
 		r.Rejected = rejected
+		if r.PreExisting == nil {
+			r.PreExisting = []Finding{}
+		}
 	}
 	applyRounds(r, findings, in.PR.Previous, in.Runs, settled)
 	markPreExistingInPR(r.Findings, in.PR.Delta)
 	r.Scope = ScopeOf(in.PR)
 	for i := range r.Rejected {
 		r.Rejected[i].ID = fmt.Sprintf("R%d", i+1)
+	}
+	for i := range r.PreExisting {
+		r.PreExisting[i].ID = fmt.Sprintf("P%d", i+1)
+		r.PreExisting[i].Status = FindingNew
 	}
 	mergeObservations(r, in.Runs)
 	mergeLimitations(r, in.PR.Limitations, in.Runs)

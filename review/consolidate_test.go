@@ -212,11 +212,18 @@ func TestRulesVerdict(t *testing.T) {
 type fakeLead struct {
 	synth *Synthesis
 	err   error
+	// seen, when set, collects the IDs of the findings Verify is given.
+	seen *[]string
 }
 
 func (l fakeLead) Verify(ctx context.Context, pr *PR, fs []Finding) ([]Judgement, error) {
 	if l.err != nil {
 		return nil, l.err
+	}
+	if l.seen != nil {
+		for _, f := range fs {
+			*l.seen = append(*l.seen, f.ID)
+		}
 	}
 	out := make([]Judgement, len(fs))
 	for i, f := range fs {
@@ -238,6 +245,28 @@ func (l fakeLead) Synthesize(ctx context.Context, r *Report) (*Synthesis, error)
 
 func (l fakeLead) Stats() LeadStats { return LeadStats{Name: "lead", Status: StatusOK} }
 
+func TestPreExistingFindingsDoNotCountTowardTheVerdict(t *testing.T) {
+	nilMap := SubmittedFinding{Severity: Critical, Title: "Set on a nil map panics for a zero Cache", File: "cache.go", StartLine: 15, EndLine: 15, Quote: "c.items[key] = value"}
+	var seen []string
+	lead := fakeLead{seen: &seen, synth: &Synthesis{Summary: "s", Decision: Merge, Reason: "r"}}
+	r := consolidate(t, Input{Runs: []Run{run("Alpha", nilMap, getRace)}, Lead: lead})
+	if strings.Join(seen, ",") != "C1,C2" && strings.Join(seen, ",") != "C1,I1" {
+		t.Errorf("the lead saw findings %q, want consolidated IDs", seen)
+	}
+	if len(r.PreExisting) != 1 || r.PreExisting[0].Severity != Critical {
+		t.Fatalf("pre-existing = %+v", r.PreExisting)
+	}
+	if c := r.Counts(); c.Critical != 0 {
+		t.Errorf("counts = %+v: the pre-existing critical finding was counted", c)
+	}
+	if got := RulesVerdict(r.Findings); got.Decision == Rework {
+		t.Errorf("rules verdict %+v: a pre-existing critical finding made it rework", got)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].ID != seen[1] {
+		t.Errorf("findings %+v: the ID the lead saw (%s) changed", r.Findings, seen[1])
+	}
+}
+
 func TestLeadRejectsSettlesAndMovesPreExistingIssues(t *testing.T) {
 	crit := getRace
 	crit.Severity = Critical
@@ -256,8 +285,15 @@ func TestLeadRejectsSettlesAndMovesPreExistingIssues(t *testing.T) {
 	if len(r.Rejected) != 1 || r.Rejected[0].Reason != "style preference, not a defect" || r.Rejected[0].ID != "R1" {
 		t.Errorf("rejected = %+v", r.Rejected)
 	}
-	if len(r.Concerns) != 1 || !strings.HasPrefix(r.Concerns[0].Text, "Pre-existing: Set on a nil map") {
-		t.Errorf("concerns = %+v, want the pre-existing finding", r.Concerns)
+	if len(r.Concerns) != 0 {
+		t.Errorf("concerns = %+v: a pre-existing finding is not a design concern", r.Concerns)
+	}
+	if len(r.PreExisting) != 1 {
+		t.Fatalf("pre-existing = %+v, want the nil-map finding", r.PreExisting)
+	}
+	if p := r.PreExisting[0]; p.ID != "P1" || p.Severity != Suggestion || !strings.HasPrefix(p.Title, "Set on a nil map") ||
+		p.Excerpt == "" || !contains(p.Tags, "pre-existing") || contains(p.Tags, "regression") || !contains(p.Notes, "lead: blame shows it predates the PR") {
+		t.Errorf("pre-existing finding = %+v, want it kept with severity, excerpt, tag and the lead's reason", p)
 	}
 	if r.Verdict.DecidedBy != DecidedByLead || r.Verdict.Decision != MergeWithFixes || r.Summary != "Lead summary." {
 		t.Errorf("verdict %+v summary %q, want the lead's", r.Verdict, r.Summary)

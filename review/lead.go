@@ -8,10 +8,12 @@ import (
 
 // applyLead asks the lead to judge every finding. Accepted findings take the
 // lead's severity (the reviewers' own grades stay in the dissent); rejected
-// ones move to rejected with the lead's reason; pre-existing ones become
-// design concerns, since the pull request did not cause them. When the lead
-// fails as a whole, every finding stands and each says so.
-func applyLead(ctx context.Context, in Input, findings []Finding) (kept, rejected []Finding, concerns []Concern) {
+// ones move to rejected with the lead's reason; pre-existing ones stay
+// findings, with the lead's severity, their evidence and the lead's reason,
+// in a list of their own that does not count toward the verdict, since the
+// pull request did not cause them. When the lead fails as a whole, every
+// finding stands and each says so.
+func applyLead(ctx context.Context, in Input, findings []Finding) (kept, rejected, preExisting []Finding) {
 	judgements, err := in.Lead.Verify(ctx, in.PR, findings)
 	if err != nil || len(judgements) != len(findings) {
 		if err == nil {
@@ -31,12 +33,6 @@ func applyLead(ctx context.Context, in Input, findings []Finding) (kept, rejecte
 		case !j.Accept:
 			f.Reason = strings.TrimSpace(j.Reason)
 			rejected = append(rejected, f)
-		case j.PreExisting:
-			concerns = append(concerns, Concern{
-				Text:      fmt.Sprintf("Pre-existing: %s (%s). %s", f.Title, place(f), strings.TrimSpace(j.Reason)),
-				Scope:     ScopeFuture,
-				Reviewers: f.Reviewers,
-			})
 		default:
 			if j.Severity.Valid() && j.Severity != f.Severity {
 				f.Notes = append(f.Notes, fmt.Sprintf("the lead settled the severity at %s (reviewers: %s)", j.Severity, f.Severity))
@@ -45,17 +41,53 @@ func applyLead(ctx context.Context, in Input, findings []Finding) (kept, rejecte
 				}
 				f.Severity = j.Severity
 			}
-			if !contains(f.Tags, "regression") {
-				f.Tags = append([]string{"regression"}, f.Tags...)
+			tag := "regression"
+			if j.PreExisting {
+				tag = "pre-existing"
+				f.Tags = without(f.Tags, "regression")
+			}
+			if !contains(f.Tags, tag) {
+				f.Tags = append([]string{tag}, f.Tags...)
 			}
 			if r := strings.TrimSpace(j.Reason); r != "" {
 				f.Notes = append(f.Notes, "lead: "+r)
+			}
+			if j.PreExisting {
+				preExisting = append(preExisting, f)
+				continue
 			}
 			kept = append(kept, f)
 		}
 	}
 	sortFindings(kept)
-	return kept, rejected, concerns
+	sortFindings(preExisting)
+	return kept, rejected, preExisting
+}
+
+func without(tags []string, tag string) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if t != tag {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// previewIDs gives findings the IDs applyRounds will give them, so the lead
+// sees and names them by consolidated ID (C1, I2) rather than by position.
+// applyRounds keeps a preset ID whose letter still fits the severity, so an
+// ID changes only when the lead regrades the finding.
+func previewIDs(r *Report, findings []Finding, prev *State, runs []Run) {
+	// An exact-capacity copy: applyRounds' appends and sort then work on a
+	// new array, and scratch[i] stays findings[i].
+	scratch := make([]Finding, len(findings))
+	copy(scratch, findings)
+	sr := &Report{PR: r.PR, Round: r.Round}
+	applyRounds(sr, scratch, prev, runs, nil)
+	for i := range findings {
+		findings[i].ID = scratch[i].ID
+	}
 }
 
 // applySynthesis lets the lead write the summary, verdict and retro. The

@@ -433,13 +433,17 @@ type Attributed struct {
 
 // Report is the consolidated review: the source of every rendered format.
 type Report struct {
-	Schema             int             `json:"schema"`
-	PR                 PR              `json:"pr"`
-	Round              int             `json:"round"`
-	Verdict            Verdict         `json:"verdict"`
-	Summary            string          `json:"summary"`
-	Findings           []Finding       `json:"findings"`
-	Rejected           []Finding       `json:"rejected"`
+	Schema   int       `json:"schema"`
+	PR       PR        `json:"pr"`
+	Round    int       `json:"round"`
+	Verdict  Verdict   `json:"verdict"`
+	Summary  string    `json:"summary"`
+	Findings []Finding `json:"findings"`
+	Rejected []Finding `json:"rejected"`
+	// PreExisting are findings the lead accepted as real but older than the
+	// pull request: kept with their severity and evidence, numbered P1, P2…,
+	// and left out of the verdict and the counts.
+	PreExisting        []Finding       `json:"pre_existing,omitempty"`
 	Addressed          []Finding       `json:"addressed"`
 	Concerns           []Concern       `json:"concerns"`
 	Strengths          []Strength      `json:"strengths"`

@@ -246,12 +246,13 @@ func addressedCandidates(p *PR, findings []Finding) []Earlier {
 
 // verifyWithCandidates has the lead verify this round's findings and, in
 // the same parallel run, each addressed candidate (does it still hold at
-// the head?). It returns the kept and rejected findings, and the lead's
-// judgement of each candidate by fingerprint.
-func verifyWithCandidates(ctx context.Context, in Input, findings []Finding, candidates []Earlier, concerns *[]Concern) (kept, rejected []Finding, settled map[string]Judgement) {
+// the head?). It returns the kept, rejected and pre-existing findings, and
+// the lead's judgement of each candidate by fingerprint: one it keeps, or
+// finds older than the pull request, still holds.
+func verifyWithCandidates(ctx context.Context, in Input, findings []Finding, candidates []Earlier) (kept, rejected, pre []Finding, settled map[string]Judgement) {
 	if len(candidates) == 0 {
-		kept, rejected, *concerns = applyLead(ctx, in, findings)
-		return kept, rejected, nil
+		kept, rejected, pre = applyLead(ctx, in, findings)
+		return kept, rejected, pre, nil
 	}
 	all := append([]Finding(nil), findings...)
 	isCandidate := map[string]bool{}
@@ -261,16 +262,20 @@ func verifyWithCandidates(ctx context.Context, in Input, findings []Finding, can
 		all = append(all, f)
 		isCandidate[e.Fingerprint] = true
 	}
-	k, rej, c := applyLead(ctx, in, all)
-	*concerns = c
+	k, rej, p := applyLead(ctx, in, all)
 	settled = map[string]Judgement{}
-	for _, f := range k {
-		if isCandidate[f.Fingerprint] {
-			settled[f.Fingerprint] = Judgement{Accept: true, Reason: leadNote(f.Notes)}
-			continue
+	holds := func(fs []Finding) []Finding {
+		var out []Finding
+		for _, f := range fs {
+			if isCandidate[f.Fingerprint] {
+				settled[f.Fingerprint] = Judgement{Accept: true, Reason: leadNote(f.Notes)}
+				continue
+			}
+			out = append(out, f)
 		}
-		kept = append(kept, f)
+		return out
 	}
+	kept, pre = holds(k), holds(p)
 	for _, f := range rej {
 		if isCandidate[f.Fingerprint] {
 			settled[f.Fingerprint] = Judgement{Accept: false, Reason: f.Reason}
@@ -278,7 +283,7 @@ func verifyWithCandidates(ctx context.Context, in Input, findings []Finding, can
 		}
 		rejected = append(rejected, f)
 	}
-	return kept, rejected, settled
+	return kept, rejected, pre, settled
 }
 
 // leadNote is the lead's remark among a finding's notes.

@@ -42,6 +42,17 @@ func applyRounds(r *Report, findings []Finding, prev *State, runs []Run, settled
 			bumpNext(next, id)
 		}
 	}
+	// A preset ID (previewIDs) is kept when its letter fits the severity
+	// and no earlier round used it for another finding.
+	preset := map[string]bool{}
+	for i := range findings {
+		f := &findings[i]
+		if f.ID != "" && f.ID[:1] == f.Severity.IDPrefix() && !taken[f.ID] && !preset[f.ID] {
+			preset[f.ID] = true
+			continue
+		}
+		f.ID = ""
+	}
 	for i := range findings {
 		f := &findings[i]
 		f.Status, f.FirstRound = FindingNew, r.Round
@@ -59,6 +70,9 @@ func applyRounds(r *Report, findings []Finding, prev *State, runs []Run, settled
 			f.Status = FindingDeclined
 		}
 		if id := prev.IDs[old]; id != "" && id[:1] == f.Severity.IDPrefix() {
+			if f.ID != "" {
+				delete(preset, f.ID)
+			}
 			f.ID = id
 		}
 	}
@@ -70,6 +84,9 @@ func applyRounds(r *Report, findings []Finding, prev *State, runs []Run, settled
 		p := f.Severity.IDPrefix()
 		for {
 			next[p]++
+			if preset[p+strconv.Itoa(next[p])] {
+				continue
+			}
 			id := p + strconv.Itoa(next[p])
 			if !taken[id] {
 				f.ID, taken[id] = id, true

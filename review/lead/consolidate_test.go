@@ -20,8 +20,8 @@ func submitted(name string, fs ...review.SubmittedFinding) review.Run {
 
 // TestConsolidateWithTheLead runs the whole consolidation with this lead
 // against the fixture repository: the race the PR introduced is accepted
-// and downgraded, the finding on code that predates the PR becomes a design
-// concern, the wrong claim is rejected with the lead's reason, and the lead
+// and downgraded, the finding on code that predates the PR is kept as a
+// pre-existing issue, every finding is named by its ID, the wrong claim is rejected with the lead's reason, and the lead
 // writes the verdict and the retros.
 func TestConsolidateWithTheLead(t *testing.T) {
 	t.Parallel()
@@ -32,7 +32,8 @@ func TestConsolidateWithTheLead(t *testing.T) {
 		StartLine: 19, EndLine: 19, Quote: "c.items[key] = value", Explanation: "Nothing allocates items, so the first Set panics."}
 	wrong := review.SubmittedFinding{Severity: review.Important, Title: "Get reads the map without locking", File: "cache.go",
 		StartLine: 10, EndLine: 10, Quote: "func (c *Cache) Get(key string) string {", Explanation: "Get takes no lock."}
-	lead := newLead(&fakeModel{}, 4)
+	m := &fakeModel{}
+	lead := newLead(m, 4)
 	r := review.Consolidate(context.Background(), review.Input{
 		PR:          pr,
 		Runs:        []review.Run{submitted("Alpha", race, nilMap), submitted("Bravo", wrong)},
@@ -47,8 +48,27 @@ func TestConsolidateWithTheLead(t *testing.T) {
 	if len(r.Findings) != 1 || r.Findings[0].Title != race.Title || r.Findings[0].Severity != review.Important || !contains(r.Findings[0].Tags, "regression") {
 		t.Fatalf("findings = %+v, want the race, settled at important, a regression", r.Findings)
 	}
-	if len(r.Concerns) != 1 || !strings.HasPrefix(r.Concerns[0].Text, "Pre-existing: Set writes to a nil map") {
-		t.Errorf("concerns = %+v, want the nil map as a pre-existing concern", r.Concerns)
+	if len(r.Concerns) != 0 {
+		t.Errorf("concerns = %+v: a pre-existing finding is not a design concern", r.Concerns)
+	}
+	if len(r.PreExisting) != 1 || r.PreExisting[0].Title != nilMap.Title || r.PreExisting[0].ID != "P1" || r.PreExisting[0].Excerpt == "" {
+		t.Errorf("pre-existing = %+v, want the nil map kept with its evidence as P1", r.PreExisting)
+	}
+	// The lead names findings by consolidated ID, in verification and synthesis.
+	m.mu.Lock()
+	var firsts []string
+	for _, req := range m.requests {
+		firsts = append(firsts, req.Messages[0].Text)
+	}
+	m.mu.Unlock()
+	all := strings.Join(firsts, "\n")
+	for _, want := range []string{"Verify finding C1 of", "Verify finding I1 of", "Verify finding I2 of", "## Pre-existing issues this PR touches", "P1 [important] Set writes to a nil map"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the lead's prompts lack %q", want)
+		}
+	}
+	if strings.Contains(all, "Verify finding 1 of") || strings.Contains(all, "Verify finding #") {
+		t.Error("a verification names its finding by position")
 	}
 	if r.Verdict.DecidedBy != review.DecidedByLead || r.Verdict.Decision != review.MergeWithFixes || r.Verdict.Reason != "Delete races with Set." {
 		t.Errorf("verdict = %+v, want the lead's merge-with-fixes", r.Verdict)

@@ -293,6 +293,14 @@ func SynthesisPrompt(r *review.Report) string {
 		}
 		b.WriteString(fence("rejected", f.String()))
 	}
+	if len(r.PreExisting) > 0 {
+		fmt.Fprintf(&b, "\n## Pre-existing issues this PR touches (accepted, older than the PR, not counted in the verdict): %d\n\n", len(r.PreExisting))
+		var f strings.Builder
+		for _, x := range r.PreExisting {
+			writeFinding(&f, x, true)
+		}
+		b.WriteString(fence("pre-existing", f.String()))
+	}
 	if len(r.Addressed) > 0 {
 		fmt.Fprintf(&b, "\n## Addressed since the last round: %d\n\n", len(r.Addressed))
 		var f strings.Builder

@@ -211,7 +211,7 @@ func (l *Lead) verifyOne(ctx context.Context, pr *review.PR, repoTools []agent.T
 		Timeout:         l.cfg.Timeout,
 		MaxOutputTokens: l.cfg.MaxOutputTokens,
 		MaxResultBytes:  maxResultBytes,
-		Progress:        l.progress(fmt.Sprintf("#%d", i+1)),
+		Progress:        l.progress(progressLabel(i, f)),
 		Now:             l.cfg.Now,
 	})
 	l.record(res.Tokens)
@@ -243,7 +243,11 @@ func VerifyPrompt(pr *review.PR, i int, f review.Finding) string {
 	if pr.Number > 0 {
 		name = fmt.Sprintf("%s#%d", pr.Repo, pr.Number)
 	}
-	fmt.Fprintf(&b, "Verify finding %d of the pull request %s.\n\n", i+1, name)
+	id := f.ID
+	if id == "" {
+		id = fmt.Sprintf("#%d", i+1)
+	}
+	fmt.Fprintf(&b, "Verify finding %s of the pull request %s. Name findings by their ID, as the report does.\n\n", id, name)
 	fmt.Fprintf(&b, "- Head: %s, merge base: %s; git_blame marks lines from the commits in between as [PR].\n", short(pr.HeadSHA), short(pr.MergeBase))
 	fmt.Fprintf(&b, "- Size: %d files changed, +%d -%d lines, %d commits\n\n", len(pr.Files), pr.Additions(), pr.Deletions(), len(pr.Commits))
 	b.WriteString(fence("pr-title", oneLine(pr.Title)))
@@ -319,4 +323,13 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
+}
+
+// progressLabel names finding i's run in the log: its consolidated ID, or
+// its position when it has none.
+func progressLabel(i int, f review.Finding) string {
+	if f.ID != "" {
+		return f.ID
+	}
+	return fmt.Sprintf("#%d", i+1)
 }
