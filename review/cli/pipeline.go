@@ -10,6 +10,7 @@ import (
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/agent"
 	"github.com/deepreview/deep-review/review/git"
+	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
@@ -19,6 +20,8 @@ import (
 type pipeline struct {
 	prices map[string]llm.Price
 	lead   review.Lead
+	// budget is the run's cost cap, nil for none.
+	budget *review.Budget
 	now    func() time.Time
 	log    *syncWriter
 	// grouped keeps the live log to one line per turn and prints each
@@ -78,11 +81,22 @@ func (p *pipeline) run(ctx context.Context, pr *review.PR, reviewers []agent.Con
 		CheckPatch: func(ctx context.Context, patch string) error {
 			return repo.CheckPatch(ctx, pr.HeadSHA, patch)
 		},
-		Lead:    p.lead,
-		Started: started,
-		Now:     p.now,
+		Lead:        p.lead,
+		Budget:      p.budget,
+		LeadCostUSD: p.leadCost(),
+		Started:     started,
+		Now:         p.now,
 	})
 	return report, results
+}
+
+// leadCost estimates what the lead would cost for n findings, nil without
+// a lead.
+func (p *pipeline) leadCost() func(n int) float64 {
+	if p.lead == nil {
+		return nil
+	}
+	return lead.EstimateUSD(p.lead.Stats().Model, p.prices)
 }
 
 func prLabel(pr *review.PR) string {
@@ -92,9 +106,11 @@ func prLabel(pr *review.PR) string {
 	return fmt.Sprintf("%s %s..%s", pr.Repo, pr.BaseRef, pr.HeadRef)
 }
 
+// errSuffix is ": err" for the log, made safe to print: errors carry
+// provider and model text.
 func errSuffix(e string) string {
 	if e == "" {
 		return ""
 	}
-	return ": " + e
+	return ": " + agent.LogLine(e)
 }

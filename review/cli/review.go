@@ -13,7 +13,9 @@ import (
 
 	"github.com/deepreview/deep-review/render"
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/agent"
 	"github.com/deepreview/deep-review/review/config"
+	"github.com/deepreview/deep-review/review/deps"
 	"github.com/deepreview/deep-review/review/ghclient"
 	"github.com/deepreview/deep-review/review/git"
 	"github.com/deepreview/deep-review/review/llm/providers"
@@ -112,7 +114,12 @@ func runReview(ctx context.Context, s config.Settings, t target) (reviewed, erro
 	if err != nil {
 		return reviewed{}, usageError(err)
 	}
-	factory := providers.Factory{Settings: s, HTTPClient: &http.Client{}, Record: t.Record, FileName: publish.FileName}
+	fetcher, closeDeps, err := dependencyFetcher(t.Getenv)
+	if err != nil {
+		return reviewed{}, err
+	}
+	defer closeDeps()
+	factory := providers.Factory{Settings: s, HTTPClient: &http.Client{}, Record: t.Record, FileName: publish.FileName, Deps: fetcher}
 	reviewers, err := factory.Reviewers(list)
 	if err != nil {
 		return reviewed{}, usageError(err)
@@ -121,6 +128,7 @@ func runReview(ctx context.Context, s config.Settings, t target) (reviewed, erro
 	if err != nil {
 		return reviewed{}, usageError(err)
 	}
+	budget := costBudget(s.MaxCostUSD, reviewers, lead)
 	filters := pr.Filters{Include: s.Include, Exclude: s.Exclude}
 	var p *review.PR
 	if t.local() {
@@ -142,7 +150,7 @@ func runReview(ctx context.Context, s config.Settings, t target) (reviewed, erro
 	if err != nil {
 		return reviewed{}, err
 	}
-	pl := &pipeline{prices: factory.Prices(), lead: lead, now: time.Now, log: &syncWriter{w: t.Log}, grouped: t.Grouped}
+	pl := &pipeline{prices: factory.Prices(), lead: lead, budget: budget, now: time.Now, log: &syncWriter{w: t.Log}, grouped: t.Grouped}
 	report, results := pl.run(ctx, p, reviewers)
 	opts := render.Options{Secrets: s.Secrets(), RepoURL: repoURL(t.Getenv, p.Repo)}
 	w, err := publish.WriteOutDir(t.OutDir, report, results, opts)
@@ -171,6 +179,42 @@ func runReview(ctx context.Context, s config.Settings, t target) (reviewed, erro
 	}
 	out.Published, err = pub.Publish(ctx, in)
 	return out, err
+}
+
+// leadShare is the part of max-cost-usd kept for the lead when one runs;
+// the reviewers share the rest equally.
+const leadShare = 0.25
+
+// costBudget splits the run's cost cap (0: none) between the reviewers,
+// each of which is made to submit before its share is spent, and returns
+// the report's budget (nil without a cap).
+func costBudget(capUSD float64, reviewers []agent.Config, lead review.Lead) *review.Budget {
+	if capUSD <= 0 || len(reviewers) == 0 {
+		return nil
+	}
+	share := capUSD
+	if lead != nil {
+		share *= 1 - leadShare
+	}
+	for i := range reviewers {
+		reviewers[i].MaxCostUSD = share / float64(len(reviewers))
+	}
+	return &review.Budget{CapUSD: capUSD}
+}
+
+// dependencyFetcher is the one read_dependency fetcher of a review, with its
+// cache in a new temporary folder that close removes.
+func dependencyFetcher(getenv func(string) string) (*deps.Fetcher, func(), error) {
+	cache, err := os.MkdirTemp("", "deep-review-deps-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("dependency cache: %w", err)
+	}
+	f, err := deps.NewFetcher(deps.Config{CacheDir: cache, Client: &http.Client{}, Getenv: getenv})
+	if err != nil {
+		os.RemoveAll(cache)
+		return nil, nil, fmt.Errorf("dependency cache: %w", err)
+	}
+	return f, func() { f.Close(); os.RemoveAll(cache) }, nil
 }
 
 // publishOptions are the channels and rules the settings ask for.

@@ -122,6 +122,9 @@ type Reviewer struct {
 	// security, another on tests), surrounding whitespace removed; "" for
 	// none.
 	Focus string
+	// ContextTokens is the model's context window in tokens, over the
+	// built-in table (llm.ContextWindow); 0 uses the table.
+	ContextTokens int
 }
 
 // Label is the reviewer's display name: Name when set, else the spec.
@@ -634,7 +637,7 @@ func (p *decoder) reviewers(e entry) []Reviewer {
 	return out
 }
 
-var reviewerKeys = []string{"name", "spec", "base-url", "api", "key-env", "effort", "focus"}
+var reviewerKeys = []string{"name", "spec", "base-url", "api", "key-env", "effort", "focus", "context-tokens"}
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -717,6 +720,16 @@ func (p *decoder) reviewer(n ast.Node, at int, field string) (Reviewer, bool) {
 		case "focus":
 			r.Focus, ok = p.str(e.value, e.line, f)
 			r.Focus = strings.TrimSpace(r.Focus)
+		case "context-tokens":
+			var v int64
+			if v, ok = p.integer(e.value, e.line, f); ok {
+				if v < 8000 || v > math.MaxInt32 {
+					p.errorf(e.line, f, "%d: want the model's context window in tokens, at least 8000, e.g. 200000", v)
+					ok = false
+				} else {
+					r.ContextTokens = int(v)
+				}
+			}
 		default:
 			p.unknown(e, field, reviewerKeys)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/agent"
 	"github.com/deepreview/deep-review/review/config"
+	"github.com/deepreview/deep-review/review/deps"
 	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm"
 )
@@ -25,6 +26,9 @@ type Factory struct {
 	Record string
 	// FileName turns a display name into a file name for Record.
 	FileName func(name string) string
+	// Deps, when set, offers read_dependency to every reviewer and the
+	// lead; one fetcher serves them all.
+	Deps *deps.Fetcher
 }
 
 // Prices is the price table: the built-in one with the config file's
@@ -98,10 +102,17 @@ func (f Factory) Reviewers(rs []config.Reviewer) ([]agent.Config, error) {
 		out = append(out, agent.Config{
 			Name: names[i], Identity: id, Model: m,
 			MaxTurns: f.Settings.MaxTurns, MaxTokens: f.Settings.MaxTokens, Timeout: f.Settings.ReviewerTimeout,
-			Instructions: f.Settings.Instructions,
+			ContextTokens: int64(r.ContextTokens), Price: f.price(id.Model),
+			Instructions: f.Settings.Instructions, Focus: r.Focus, Deps: f.Deps,
 		})
 	}
-	return out, nil
+	return agent.AssignFocus(out), nil
+}
+
+// price prices a model's usage from the table; false when it has no price.
+func (f Factory) price(model string) func(review.Tokens) (float64, bool) {
+	prices := f.Prices()
+	return func(t review.Tokens) (float64, bool) { return llm.Cost(model, t, prices) }
 }
 
 // Lead makes the lead the lead setting names: none (nil), auto (the first
@@ -139,6 +150,7 @@ func (f Factory) Lead(rs []config.Reviewer, log io.Writer) (review.Lead, error) 
 			return usd
 		},
 		Progress: func(p agent.Progress) { fmt.Fprintln(log, p.String()) },
+		Deps:     f.Deps,
 	}), nil
 }
 
