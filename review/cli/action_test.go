@@ -107,14 +107,14 @@ func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string
 const actionToken = "ghs_faketoken0123456789abcdefghijklmnopq"
 
 // addPull serves the demo pull request as number n, with the workspace's
-// diff between its base and head (which inline review comments are checked
+// diff from the merge base to its head, as GitHub shows it (which inline review comments are checked
 // against).
 func (a *actionEnv) addPull(t *testing.T, n int) {
 	t.Helper()
 	spec := a.pull
 	spec.Number = n
 	a.gh.AddPull(spec)
-	diff, err := a.repo.Output(context.Background(), "diff", spec.Base, spec.Head)
+	diff, err := a.repo.Output(context.Background(), "diff", spec.Base+"..."+spec.Head)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func (a *actionEnv) push(t *testing.T, subject string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	diff, err := a.repo.Output(ctx, "diff", a.pull.Base, head)
+	diff, err := a.repo.Output(ctx, "diff", a.pull.Base+"..."+head)
 	if err != nil {
 		t.Fatal(err)
 	}
