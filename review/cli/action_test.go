@@ -3,146 +3,17 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/git"
+	"github.com/deepreview/deep-review/review/internal/fakegithub"
+	"github.com/deepreview/deep-review/review/internal/fakeresults"
 )
-
-// fakeGitHub is the part of the GitHub API an action run uses, mounted
-// under /api/v3 (as on GitHub Enterprise Server) so that any hard-coded
-// api.github.com URL fails. It keeps issue comments in memory and serves the
-// pull request from the shared REST fixture with the demo repository's SHAs.
-type fakeGitHub struct {
-	t        *testing.T
-	srv      *httptest.Server
-	mu       sync.Mutex
-	pull     map[string]any
-	commits  []map[string]any
-	files    []map[string]any
-	comments []map[string]any
-	nextID   int
-	calls    map[string]int
-	unknown  []string
-	perm     string
-	open     []map[string]any
-	// tooLong answers the next comment creations with 422 "body is too
-	// long"; limited answers the next comment edits with a secondary rate
-	// limit.
-	tooLong int
-	limited int
-}
-
-func newFakeGitHub(t *testing.T, repo string, number int, base, head string, commits []review.Commit, files []review.ChangedFile) *fakeGitHub {
-	t.Helper()
-	f := &fakeGitHub{t: t, calls: map[string]int{}, nextID: 1000, perm: "write"}
-	data, err := os.ReadFile("testdata/github/pulls-get.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &f.pull); err != nil {
-		t.Fatal(err)
-	}
-	f.pull["number"] = number
-	f.pull["draft"] = false
-	f.pull["head"].(map[string]any)["sha"] = head
-	f.pull["head"].(map[string]any)["ref"] = demo.HeadRef
-	f.pull["base"].(map[string]any)["sha"] = base
-	f.pull["base"].(map[string]any)["ref"] = demo.BaseRef
-	for _, side := range []string{"head", "base"} {
-		f.pull[side].(map[string]any)["repo"].(map[string]any)["full_name"] = repo
-		f.pull[side].(map[string]any)["repo"].(map[string]any)["fork"] = false
-	}
-	for _, c := range commits {
-		f.commits = append(f.commits, map[string]any{"sha": c.SHA, "commit": map[string]any{"message": c.Subject}})
-	}
-	for _, cf := range files {
-		f.files = append(f.files, map[string]any{"filename": cf.Path, "status": cf.Status, "additions": cf.Additions, "deletions": cf.Deletions, "changes": cf.Additions + cf.Deletions})
-	}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	path := r.URL.Path
-	key := r.Method + " " + path
-	f.calls[key]++
-	parts := strings.Split(strings.TrimPrefix(path, "/api/v3/repos/"), "/")
-	reply := func(code int, v any) {
-		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(v)
-	}
-	switch {
-	case path == "/api/graphql":
-		reply(200, map[string]any{"data": map[string]any{"repository": map[string]any{"pullRequest": map[string]any{
-			"reviewThreads": map[string]any{"pageInfo": map[string]any{"hasNextPage": false}, "nodes": []any{}}}}}})
-	case len(parts) == 4 && parts[2] == "pulls" && r.Method == "GET":
-		reply(200, f.pull)
-	case len(parts) == 3 && parts[2] == "pulls" && r.Method == "GET":
-		reply(200, f.open)
-	case len(parts) == 5 && parts[2] == "pulls" && parts[4] == "commits":
-		reply(200, f.commits)
-	case len(parts) == 5 && parts[2] == "pulls" && parts[4] == "files":
-		reply(200, f.files)
-	case len(parts) == 5 && parts[2] == "pulls" && parts[4] == "comments":
-		reply(200, []any{})
-	case len(parts) == 5 && parts[2] == "issues" && parts[4] == "comments" && r.Method == "GET":
-		var on []map[string]any
-		for _, c := range f.comments {
-			if c["issue"] == parts[3] {
-				on = append(on, c)
-			}
-		}
-		reply(200, on)
-	case len(parts) == 5 && parts[2] == "issues" && parts[4] == "comments" && r.Method == "POST" && f.tooLong > 0:
-		f.tooLong--
-		reply(422, map[string]any{"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
-			"errors": []any{map[string]any{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"}}})
-	case len(parts) == 5 && parts[2] == "issues" && parts[3] == "comments" && r.Method == "PATCH" && f.limited > 0:
-		f.limited--
-		w.Header().Set("Retry-After", "0")
-		reply(403, map[string]any{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-			"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"})
-	case len(parts) == 5 && parts[2] == "issues" && parts[4] == "comments" && r.Method == "POST":
-		var body struct{ Body string }
-		json.NewDecoder(r.Body).Decode(&body)
-		f.nextID++
-		c := map[string]any{"id": f.nextID, "issue": parts[3], "body": body.Body, "user": map[string]any{"login": "github-actions[bot]", "type": "Bot"},
-			"html_url": fmt.Sprintf("https://github.example/%s/%s/pull/%s#issuecomment-%d", parts[0], parts[1], parts[3], f.nextID)}
-		f.comments = append(f.comments, c)
-		reply(201, c)
-	case len(parts) == 5 && parts[2] == "issues" && parts[3] == "comments" && r.Method == "PATCH":
-		var body struct{ Body string }
-		json.NewDecoder(r.Body).Decode(&body)
-		id, _ := strconv.Atoi(parts[4])
-		for _, c := range f.comments {
-			if c["id"] == id {
-				c["body"] = body.Body
-				reply(200, c)
-				return
-			}
-		}
-		reply(404, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
-	case len(parts) == 5 && parts[2] == "collaborators" && parts[4] == "permission":
-		reply(200, map[string]any{"permission": f.perm, "user": map[string]any{"login": parts[3]}})
-	default:
-		f.unknown = append(f.unknown, key)
-		reply(404, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
-	}
-}
 
 // actionEnv is a simulated runner: a workspace with the demo repository,
 // the event file, and the file commands' files.
@@ -151,9 +22,12 @@ type actionEnv struct {
 	workspace string
 	summary   string
 	output    string
-	gh        *fakeGitHub
-	results   *fakeResults
+	gh        *fakegithub.Server
+	results   *fakeresults.Server
 	repo      git.Repo
+	// pull is the demo PR as the fake serves it; addPull serves it under
+	// another number.
+	pull fakegithub.PullSpec
 	// lastStdout is what the last run printed.
 	lastStdout string
 }
@@ -169,15 +43,18 @@ func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string
 	base, _ := repo.Output(ctx, "rev-parse", demo.BaseRef)
 	head, _ := repo.Output(ctx, "rev-parse", demo.HeadRef)
 	log, _ := repo.Output(ctx, "log", "--reverse", "--format=%H %s", demo.BaseRef+".."+demo.HeadRef)
-	var commits []review.Commit
+	var commits []fakegithub.Commit
 	for _, line := range strings.Split(log, "\n") {
 		sha, subject, _ := strings.Cut(line, " ")
-		commits = append(commits, review.Commit{SHA: sha, Subject: subject})
+		commits = append(commits, fakegithub.Commit{SHA: sha, Message: subject})
 	}
-	files := []review.ChangedFile{{Path: "store.go", Status: "modified", Additions: 14, Deletions: 3}, {Path: "handler.go", Status: "modified", Additions: 4}, {Path: "store_test.go", Status: "modified", Additions: 14, Deletions: 2}, {Path: "import.go", Status: "added", Additions: 34}, {Path: "janitor.go", Status: "added", Additions: 20}}
-	a := &actionEnv{workspace: ws, repo: repo}
-	a.gh = newFakeGitHub(t, "Codertocat/Hello-World", 2, base, head, commits, files)
-	a.results = newFakeResults(t)
+	files := []fakegithub.File{{Path: "store.go", Status: "modified", Additions: 14, Deletions: 3}, {Path: "handler.go", Status: "modified", Additions: 4}, {Path: "store_test.go", Status: "modified", Additions: 14, Deletions: 2}, {Path: "import.go", Status: "added", Additions: 34}, {Path: "janitor.go", Status: "added", Additions: 20}}
+	a := &actionEnv{workspace: ws, repo: repo, pull: fakegithub.PullSpec{Repo: "Codertocat/Hello-World", Base: base, Head: head, BaseRef: demo.BaseRef, HeadRef: demo.HeadRef}}
+	a.gh = fakegithub.New(t, fakegithub.Options{Token: actionToken, WebURL: "https://github.example"})
+	a.addPull(t, 2)
+	a.gh.SetCommits(2, commits)
+	a.gh.SetFiles(2, files)
+	a.results = fakeresults.New(t)
 	dir := t.TempDir()
 	a.summary = filepath.Join(dir, "summary.md")
 	a.output = filepath.Join(dir, "output.txt")
@@ -194,16 +71,16 @@ func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string
 		"GITHUB_EVENT_PATH":      eventPath,
 		"GITHUB_REPOSITORY":      "Codertocat/Hello-World",
 		"GITHUB_WORKSPACE":       ws,
-		"GITHUB_API_URL":         a.gh.srv.URL + "/api/v3",
-		"GITHUB_GRAPHQL_URL":     a.gh.srv.URL + "/api/graphql",
+		"GITHUB_API_URL":         a.gh.APIURL(),
+		"GITHUB_GRAPHQL_URL":     a.gh.GraphQLURL(),
 		"GITHUB_SERVER_URL":      "https://github.example",
 		"GITHUB_RUN_ID":          "77",
 		"GITHUB_RUN_ATTEMPT":     "1",
 		"GITHUB_STEP_SUMMARY":    a.summary,
-		"ACTIONS_RUNTIME_TOKEN":  a.results.token,
-		"ACTIONS_RESULTS_URL":    a.results.srv.URL + "/",
+		"ACTIONS_RUNTIME_TOKEN":  a.results.Token,
+		"ACTIONS_RESULTS_URL":    a.results.URL(),
 		"GITHUB_OUTPUT":          a.output,
-		"INPUT_GITHUB-TOKEN":     "ghs_faketoken0123456789abcdefghijklmnopq",
+		"INPUT_GITHUB-TOKEN":     actionToken,
 		"INPUT_REVIEWERS":        "replay:" + sessions + "/alpha.json\nreplay:" + sessions + "/charlie.json",
 		"INPUT_LEAD":             "none",
 		"INPUT_OUT-DIR":          filepath.Join(dir, "out"),
@@ -225,6 +102,44 @@ func newActionEnv(t *testing.T, event, eventFile string, extra map[string]string
 	}
 	return a
 }
+
+// actionToken is the GITHUB_TOKEN of the simulated runner.
+const actionToken = "ghs_faketoken0123456789abcdefghijklmnopq"
+
+// addPull serves the demo pull request as number n, with the workspace's
+// diff from the merge base to its head, as GitHub shows it (which inline review comments are checked
+// against).
+func (a *actionEnv) addPull(t *testing.T, n int) {
+	t.Helper()
+	spec := a.pull
+	spec.Number = n
+	a.gh.AddPull(spec)
+	diff, err := a.repo.Output(context.Background(), "diff", spec.Base+"..."+spec.Head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.gh.SetDiff(n, spec.Head, diff+"\n")
+}
+
+// push points PR #2 at the workspace's HEAD after a commit, with the
+// diff from the base to it.
+func (a *actionEnv) push(t *testing.T, subject string) string {
+	t.Helper()
+	ctx := context.Background()
+	head, err := a.repo.Output(ctx, "rev-parse", "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff, err := a.repo.Output(ctx, "diff", a.pull.Base+"..."+head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.gh.Push(2, fakegithub.Commit{SHA: head, Message: subject}, diff+"\n")
+	return head
+}
+
+// comments are the issue comments on the fake, oldest first.
+func (a *actionEnv) comments() []fakegithub.Comment { return a.gh.Comments() }
 
 func (a *actionEnv) outputs(t *testing.T) map[string]string {
 	t.Helper()
@@ -279,21 +194,13 @@ func (a *actionEnv) pushFix(t *testing.T) string {
 	if _, err := author.Run(ctx, "commit", "-q", "-am", "Treat a zero Expires as never"); err != nil {
 		t.Fatal(err)
 	}
-	head, err := a.repo.Output(ctx, "rev-parse", "HEAD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.gh.mu.Lock()
-	a.gh.pull["head"].(map[string]any)["sha"] = head
-	a.gh.commits = append(a.gh.commits, map[string]any{"sha": head, "commit": map[string]any{"message": "Treat a zero Expires as never"}})
-	a.gh.mu.Unlock()
-	return head
+	return a.push(t, "Treat a zero Expires as never")
 }
 
 func TestActionReviewsAPullRequestRoundAfterRound(t *testing.T) {
 	a := newActionEnv(t, "pull_request", "pull_request.opened.json", nil)
-	a.gh.tooLong = 1 // the first comment is refused as too long
-	a.gh.limited = 1 // the first edit meets a secondary rate limit
+	a.gh.Fail("POST", "/issues/2/comments", fakegithub.BodyTooLong) // the first comment is refused as too long
+	a.gh.Fail("PATCH", "", fakegithub.SecondaryRateLimit)           // the first edit meets a secondary rate limit
 	var heads []string
 	for round := 1; round <= 2; round++ {
 		if round == 2 {
@@ -304,14 +211,14 @@ func TestActionReviewsAPullRequestRoundAfterRound(t *testing.T) {
 			t.Fatalf("round %d: %v\nstdout:\n%s\nstderr:\n%s", round, err, stdout, stderr)
 		}
 		a.lastStdout = stdout
-		for _, secret := range []string{"ghs_faketoken", "secretsig"} {
+		for _, secret := range []string{"ghs_faketoken", fakeresults.BlobSig} {
 			if strings.Contains(withoutMasks(stdout+stderr), secret) {
 				t.Fatalf("round %d: %s reached the log:\n%s\n%s", round, secret, stdout, stderr)
 			}
 		}
 	}
-	if len(a.gh.comments) != 1 {
-		t.Fatalf("%d comments after two rounds, want 1 (edited in place)", len(a.gh.comments))
+	if len(a.comments()) != 1 {
+		t.Fatalf("%d comments after two rounds, want 1 (edited in place)", len(a.comments()))
 	}
 	if a.lastStdout == "" {
 		t.Fatal("no log kept")
@@ -323,10 +230,10 @@ func TestActionReviewsAPullRequestRoundAfterRound(t *testing.T) {
 			t.Errorf("no log group with %s's tool calls:\n%s", name, a.lastStdout)
 		}
 	}
-	if a.gh.tooLong != 0 || a.gh.limited != 0 {
-		t.Errorf("the injected 422 (%d left) or rate limit (%d left) never happened", a.gh.tooLong, a.gh.limited)
+	if left := a.gh.PendingFaults(); len(left) != 0 {
+		t.Errorf("the injected 422 or rate limit never happened: %v left", left)
 	}
-	body := a.gh.comments[0]["body"].(string)
+	body := a.comments()[0].Body
 	state, found, err := review.ParseState(body)
 	if !found || err != nil || state.Round != 2 || state.HeadSHA != heads[0] {
 		t.Errorf("comment state = %+v, %v, %v: want round 2 at %s", state, found, err, heads[0])
@@ -335,18 +242,15 @@ func TestActionReviewsAPullRequestRoundAfterRound(t *testing.T) {
 	if out["verdict"] == "" || out["round"] != "2" || !strings.HasSuffix(out["comment-url"], "#issuecomment-1001") {
 		t.Errorf("outputs = %v", out)
 	}
-	if len(a.results.finalized) != 2 || a.results.finalized[0] == a.results.finalized[1] {
-		t.Errorf("artifacts finalized = %v, want two with different names", a.results.finalized)
+	if len(a.results.Finalized) != 2 || a.results.Finalized[0] == a.results.Finalized[1] {
+		t.Errorf("artifacts finalized = %v, want two with different names", a.results.Finalized)
 	}
-	if !strings.Contains(out["artifact-url"], "/actions/runs/77/artifacts/") || !a.results.lastUploadHolds("report.json") {
+	if !strings.Contains(out["artifact-url"], "/actions/runs/77/artifacts/") || !a.results.LastUploadHolds("report.json") {
 		t.Errorf("artifact-url %q, or the upload lacks report.json", out["artifact-url"])
 	}
 	summary, _ := os.ReadFile(a.summary)
 	if !strings.Contains(string(summary), "Round | 2 (of PR #2)") || strings.Count(string(summary), "# Deep Review") != 1 {
 		t.Errorf("summary is not round 2's alone:\n%.600s", summary)
-	}
-	if len(a.gh.unknown) > 0 {
-		t.Logf("routes the fake does not serve (answered 404): %v", a.gh.unknown)
 	}
 }
 
@@ -363,8 +267,8 @@ func TestActionExplainsForkPullRequestsWithoutModelCalls(t *testing.T) {
 	if !strings.Contains(stdout, "::warning") || !strings.Contains(string(summary), "pull_request_target") {
 		t.Errorf("want a warning and a summary that explains pull_request_target; stdout:\n%s", stdout)
 	}
-	if len(a.gh.calls) != 0 {
-		t.Errorf("a fork run called GitHub: %v", a.gh.calls)
+	if calls := a.gh.Calls(); len(calls) != 0 {
+		t.Errorf("a fork run called GitHub: %v", calls)
 	}
 }
 
@@ -390,22 +294,24 @@ func TestActionWorkflowDispatchNeedsAPRNumber(t *testing.T) {
 }
 
 // ourComment is a sticky comment by the bot on issue n, reviewed at head.
-func ourComment(n int, head string) map[string]any {
-	return map[string]any{"id": 500 + n, "issue": strconv.Itoa(n), "user": map[string]any{"login": "github-actions[bot]", "type": "Bot"},
-		"body": review.CommentHeader(n, 1) + "Merge as-is\n\n" + review.EncodeState(review.State{Round: 1, HeadSHA: head, Repo: "Codertocat/Hello-World", Number: n})}
+func ourComment(n int, head string) fakegithub.Comment {
+	return fakegithub.Comment{ID: int64(500 + n), Issue: n, Login: "github-actions[bot]",
+		Body: review.CommentHeader(n, 1) + "Merge as-is\n\n" + review.EncodeState(review.State{Round: 1, HeadSHA: head, Repo: "Codertocat/Hello-World", Number: n})}
 }
 
 func TestScheduledPlanListsStalePullRequests(t *testing.T) {
 	a := newActionEnv(t, "schedule", "workflow_dispatch.json", map[string]string{"INPUT_MODE": "plan"})
-	a.gh.open = []map[string]any{
+	a.gh.SetOpen([]map[string]any{
 		{"number": 2, "draft": false, "head": map[string]any{"sha": "up-to-date"}},
 		{"number": 3, "draft": false, "head": map[string]any{"sha": "moved"}},
 		{"number": 4, "draft": false, "head": map[string]any{"sha": "never-reviewed"}},
 		{"number": 5, "draft": true, "head": map[string]any{"sha": "draft"}},
-	}
+	})
 	spoof := ourComment(4, "never-reviewed")
-	spoof["user"] = map[string]any{"login": "mallory", "type": "User"}
-	a.gh.comments = []map[string]any{ourComment(2, "up-to-date"), ourComment(3, "before-the-push"), spoof}
+	spoof.Login = "mallory"
+	for _, c := range []fakegithub.Comment{ourComment(2, "up-to-date"), ourComment(3, "before-the-push"), spoof} {
+		a.gh.SeedComment(c)
+	}
 	stdout, _, err := runCLI(t, a.env)
 	if err != nil {
 		t.Fatalf("plan: %v\n%s", err, stdout)
@@ -417,17 +323,17 @@ func TestScheduledPlanListsStalePullRequests(t *testing.T) {
 
 func TestScheduledReviewReviewsUpToMaxPRsAndSaysWhatItLeft(t *testing.T) {
 	a := newActionEnv(t, "schedule", "workflow_dispatch.json", map[string]string{"INPUT_MAX-PRS": "1"})
-	head := a.gh.pull["head"].(map[string]any)["sha"].(string)
-	a.gh.open = []map[string]any{
+	head := a.gh.Head(2)
+	a.gh.SetOpen([]map[string]any{
 		{"number": 2, "draft": false, "head": map[string]any{"sha": head}},
 		{"number": 9, "draft": false, "head": map[string]any{"sha": "other"}},
-	}
+	})
 	stdout, stderr, err := runCLI(t, a.env)
 	if err != nil {
 		t.Fatalf("scheduled review: %v\n%s\n%s", err, stdout, stderr)
 	}
-	if len(a.gh.comments) != 1 || a.gh.comments[0]["issue"] != "2" {
-		t.Errorf("comments = %v, want one on #2", a.gh.comments)
+	if cs := a.comments(); len(cs) != 1 || cs[0].Issue != 2 {
+		t.Errorf("comments = %v, want one on #2", cs)
 	}
 	summary, _ := os.ReadFile(a.summary)
 	if !strings.Contains(string(summary), "Left for the next run (max-prs is 1): #9") || !strings.Contains(stdout, "::notice::deep-review: 1 stale pull requests left") {
@@ -441,8 +347,8 @@ func TestWorkflowDispatchReviewsTheNamedPullRequest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dispatch: %v\n%s\n%s", err, stdout, stderr)
 	}
-	if len(a.gh.comments) != 1 || a.outputs(t)["round"] != "1" {
-		t.Errorf("comments %d, outputs %v", len(a.gh.comments), a.outputs(t))
+	if len(a.comments()) != 1 || a.outputs(t)["round"] != "1" {
+		t.Errorf("comments %d, outputs %v", len(a.comments()), a.outputs(t))
 	}
 }
 
@@ -479,27 +385,27 @@ func TestSlashCommandNeedsWriteAccess(t *testing.T) {
 			"GITHUB_REPOSITORY": "zhouzhuojie/gha-ci-playground",
 			"GITHUB_EVENT_PATH": commentEvent(t, "/deep-review please"),
 		})
-		a.gh.perm = tt.perm
-		a.gh.pull["number"] = 31
+		a.gh.SetPermission("", tt.perm)
+		a.addPull(t, 31)
 		stdout, stderr, err := runCLI(t, a.env)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s\n%s", tt.perm, err, stdout, stderr)
 		}
-		if len(a.gh.comments) != tt.comments || !strings.Contains(stdout, tt.log) {
-			t.Errorf("%s access: %d comments, stdout:\n%.500s", tt.perm, len(a.gh.comments), stdout)
+		if len(a.comments()) != tt.comments || !strings.Contains(stdout, tt.log) {
+			t.Errorf("%s access: %d comments, stdout:\n%.500s", tt.perm, len(a.comments()), stdout)
 		}
 	}
 }
 
 func TestPullRequestTargetReviewsForkPullRequests(t *testing.T) {
 	a := newActionEnv(t, "pull_request_target", "pull_request.opened.fork.json", map[string]string{"GITHUB_REPOSITORY": "zhouzhuojie/gha-ci-playground"})
-	a.gh.pull["number"] = 31
+	a.addPull(t, 31)
 	stdout, stderr, err := runCLI(t, a.env)
 	if err != nil {
 		t.Fatalf("pull_request_target: %v\n%s\n%s", err, stdout, stderr)
 	}
-	if len(a.gh.comments) != 1 || a.gh.comments[0]["issue"] != "31" {
-		t.Errorf("comments = %v, want one on the fork's PR #31", a.gh.comments)
+	if cs := a.comments(); len(cs) != 1 || cs[0].Issue != 31 {
+		t.Errorf("comments = %v, want one on the fork's PR #31", cs)
 	}
 	if strings.Contains(stdout, "::warning::") && strings.Contains(stdout, "fork") {
 		t.Errorf("pull_request_target was treated as an unreviewable fork run:\n%s", stdout)
@@ -512,12 +418,12 @@ func TestActionReadsThePullRequestOncePerReview(t *testing.T) {
 		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
 	}
 	n := 0
-	for key, c := range a.gh.calls {
+	for _, key := range a.gh.Calls() {
 		if strings.HasPrefix(key, "GET /api/v3/repos/") && strings.HasSuffix(key, "/pulls/2") {
-			n += c
+			n++
 		}
 	}
 	if n != 1 {
-		t.Errorf("the pull request was read %d times, want once (the config file and the gather share it): %v", n, a.gh.calls)
+		t.Errorf("the pull request was read %d times, want once (the config file and the gather share it): %v", n, a.gh.Calls())
 	}
 }

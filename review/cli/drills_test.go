@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -290,12 +289,11 @@ func (d *drillRun) run(t *testing.T) {
 		}
 	}
 	d.report = readReport(t, d.outDir)
-	d.a.gh.mu.Lock()
-	defer d.a.gh.mu.Unlock()
-	if len(d.a.gh.comments) != 1 {
-		t.Fatalf("%d comments on the pull request, want the one report", len(d.a.gh.comments))
+	cs := d.a.comments()
+	if len(cs) != 1 {
+		t.Fatalf("%d comments on the pull request, want the one report", len(cs))
 	}
-	d.published = d.a.gh.comments[0]["body"].(string)
+	d.published = cs[0].Body
 }
 
 // expect checks each reviewer's status, and that every finding of a
@@ -512,7 +510,7 @@ func (g *githubFaults) front(t *testing.T, a *actionEnv) {
 			}
 		}
 		g.mu.Unlock()
-		a.gh.serve(w, r)
+		a.gh.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	a.env["GITHUB_API_URL"] = srv.URL + "/api/v3"
@@ -564,121 +562,16 @@ func TestDrillGitHub502DuringGather(t *testing.T) {
 func TestDrillResultsServiceFailsOnce(t *testing.T) {
 	t.Parallel()
 	d := newDrillRun(t, nil, nil)
-	rs := newDrillResults(t, 1)
-	d.a.env["ACTIONS_RUNTIME_TOKEN"] = rs.token
-	d.a.env["ACTIONS_RESULTS_URL"] = rs.srv.URL + "/"
+	rs := d.a.results
+	rs.FailCreates = 1
 	d.run(t)
 	d.expect(t, map[string]string{"Claude": review.StatusOK, "GPT": review.StatusOK, "Charlie": review.StatusOK})
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.creates != 2 || len(rs.finalized) != 1 {
-		t.Errorf("results service: %d CreateArtifact calls, %d finalized; want a retry after the failure and one artifact", rs.creates, len(rs.finalized))
+	rs.Mu.Lock()
+	defer rs.Mu.Unlock()
+	if rs.Creates != 2 || len(rs.Finalized) != 1 {
+		t.Errorf("results service: %d CreateArtifact calls, %d finalized; want a retry after the failure and one artifact", rs.Creates, len(rs.Finalized))
 	}
 	if url := d.a.outputs(t)["artifact-url"]; !strings.Contains(url, "/actions/runs/77/artifacts/") {
 		t.Errorf("artifact-url output = %q", url)
 	}
-}
-
-// drillResults is the Actions results service (twirp JSON of
-// github.actions.results.api.v1.ArtifactService, and the blob store's Put
-// Block and Put Block List under /blob), failing CreateArtifact with a 500
-// as many times as asked first. Adapted from review/publish's fake.
-type drillResults struct {
-	srv   *httptest.Server
-	token string
-
-	mu        sync.Mutex
-	fails     int
-	creates   int
-	blocks    map[string]int
-	committed int
-	finalized []string
-}
-
-const (
-	drillRunBackend = "b8e2c2a4-run"
-	drillJobBackend = "7f3d9c11-job"
-)
-
-func newDrillResults(t *testing.T, fails int) *drillResults {
-	t.Helper()
-	enc := func(v any) string {
-		b, _ := json.Marshal(v)
-		return base64.RawURLEncoding.EncodeToString(b)
-	}
-	f := &drillResults{fails: fails, blocks: map[string]int{},
-		token: enc(map[string]string{"typ": "JWT", "alg": "RS256"}) + "." +
-			enc(map[string]any{"scp": "Actions.GenericRead:00000000 Actions.Results:" + drillRunBackend + ":" + drillJobBackend + " Actions.UploadArtifacts:x",
-				"iss": "vstoken.actions.githubusercontent.com", "exp": 1893456000}) + ".c2lnbmF0dXJl"}
-	twirpErr := func(w http.ResponseWriter, status int, code, msg string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		json.NewEncoder(w).Encode(map[string]string{"code": code, "msg": msg})
-	}
-	decode := func(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
-		var req map[string]any
-		if r.Header.Get("Authorization") != "Bearer "+f.token {
-			twirpErr(w, http.StatusUnauthorized, "unauthenticated", "bad runtime token")
-			return nil, false
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			twirpErr(w, http.StatusBadRequest, "malformed", err.Error())
-			return nil, false
-		}
-		return req, true
-	}
-	mux := http.NewServeMux()
-	const service = "/twirp/github.actions.results.api.v1.ArtifactService/"
-	mux.HandleFunc("POST "+service+"CreateArtifact", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		req, ok := decode(w, r)
-		if !ok {
-			return
-		}
-		f.creates++
-		if f.fails > 0 {
-			f.fails--
-			twirpErr(w, http.StatusInternalServerError, "internal", "transient failure")
-			return
-		}
-		name, _ := req["name"].(string)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"ok": true,
-			"signedUploadUrl": fmt.Sprintf("%s/blob/actions-results/%s.zip?sig=drill-sig&sp=cw&sr=b&sv=2023-11-03", f.srv.URL, name)})
-	})
-	mux.HandleFunc("PUT /blob/", func(w http.ResponseWriter, r *http.Request) {
-		data, _ := io.ReadAll(r.Body)
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		switch r.URL.Query().Get("comp") {
-		case "block":
-			f.blocks[r.URL.Query().Get("blockid")] = len(data)
-		case "blocklist":
-			f.committed++
-		default:
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		w.WriteHeader(http.StatusCreated)
-	})
-	mux.HandleFunc("POST "+service+"FinalizeArtifact", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		req, ok := decode(w, r)
-		if !ok {
-			return
-		}
-		if f.committed == 0 {
-			twirpErr(w, http.StatusBadRequest, "failed_precondition", "nothing uploaded")
-			return
-		}
-		name, _ := req["name"].(string)
-		f.finalized = append(f.finalized, name)
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{"ok": true, "artifactId": "4242"})
-	})
-	f.srv = httptest.NewServer(mux)
-	t.Cleanup(f.srv.Close)
-	return f
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/git"
+	"github.com/deepreview/deep-review/review/internal/fakegithub"
 )
 
 // End-to-end tests of issue 13's trust fixes through run(): a failed round,
@@ -36,12 +37,10 @@ func unauthorizedAnthropic(t *testing.T) *httptest.Server {
 // stickyBody is the body of the one comment the bot keeps on the PR.
 func (a *actionEnv) stickyBody(t *testing.T) string {
 	t.Helper()
-	a.gh.mu.Lock()
-	defer a.gh.mu.Unlock()
 	var bodies []string
-	for _, c := range a.gh.comments {
-		if u, _ := c["user"].(map[string]any); u["login"] == "github-actions[bot]" && strings.HasPrefix(c["body"].(string), review.CommentHeader(2, 0)[:len("## Deep review of #2")]) {
-			bodies = append(bodies, c["body"].(string))
+	for _, c := range a.comments() {
+		if c.Login == "github-actions[bot]" && strings.HasPrefix(c.Body, review.CommentHeader(2, 0)[:len("## Deep review of #2")]) {
+			bodies = append(bodies, c.Body)
 		}
 	}
 	if len(bodies) != 1 {
@@ -126,12 +125,7 @@ func (a *actionEnv) commitOnHead(t *testing.T, path, text, subject string) strin
 	if _, err := author.Run(ctx, "commit", "-q", "-m", subject); err != nil {
 		t.Fatal(err)
 	}
-	head, _ := a.repo.Output(ctx, "rev-parse", "HEAD")
-	a.gh.mu.Lock()
-	a.gh.pull["head"].(map[string]any)["sha"] = head
-	a.gh.commits = append(a.gh.commits, map[string]any{"sha": head, "commit": map[string]any{"message": subject}})
-	a.gh.mu.Unlock()
-	return head
+	return a.push(t, subject)
 }
 
 func TestPRContentCannotTickDeclineBoxes(t *testing.T) {
@@ -187,18 +181,17 @@ func TestAForgedStickyCommentIsNeitherTrustedNorDeleted(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newActionEnv(t, "pull_request", "pull_request.opened.json", map[string]string{"INPUT_STATE-KEY": tt.key})
-			head := a.gh.pull["head"].(map[string]any)["sha"].(string)
+			head := a.gh.Head(2)
 			forged := tt.forged(head)
-			a.gh.comments = append(a.gh.comments, map[string]any{"id": 42, "issue": "2", "body": forged,
-				"user": map[string]any{"login": "github-actions[bot]", "type": "Bot"}, "html_url": "https://github.example/x#issuecomment-42"})
+			a.gh.SeedComment(fakegithub.Comment{ID: 42, Issue: 2, Body: forged, Login: "github-actions[bot]"})
 			stdout, _, err := runCLI(t, a.env)
 			if err != nil {
 				t.Fatalf("run: %v\n%s", err, stdout)
 			}
 			var kept bool
-			for _, c := range a.gh.comments {
-				if c["id"] == 42 {
-					kept = c["body"] == forged
+			for _, c := range a.comments() {
+				if c.ID == 42 {
+					kept = c.Body == forged
 				}
 			}
 			if !kept {
@@ -208,15 +201,15 @@ func TestAForgedStickyCommentIsNeitherTrustedNorDeleted(t *testing.T) {
 				t.Errorf("no warning about the forged comment:\n%s", stdout)
 			}
 			var ours string
-			for _, c := range a.gh.comments {
-				if c["id"] != 42 {
-					ours = c["body"].(string)
+			for _, c := range a.comments() {
+				if c.ID != 42 {
+					ours = c.Body
 				}
 			}
 			if s := stateOf(t, ours); s.Round != 1 {
 				t.Errorf("our comment is round %d, want 1: the forged round 9 was trusted", s.Round)
 			}
-			if a.gh.calls["DELETE /api/v3/repos/Codertocat/Hello-World/issues/comments/42"] != 0 {
+			if a.gh.CallCount("DELETE /api/v3/repos/Codertocat/Hello-World/issues/comments/42") != 0 {
 				t.Error("the forged comment was deleted")
 			}
 		})
@@ -226,7 +219,7 @@ func TestAForgedStickyCommentIsNeitherTrustedNorDeleted(t *testing.T) {
 func TestAScheduledReviewFetchesEachPRFromTheCheckoutsOrigin(t *testing.T) {
 	a := newActionEnv(t, "schedule", "workflow_dispatch.json", nil)
 	ctx := context.Background()
-	head := a.gh.pull["head"].(map[string]any)["sha"].(string)
+	head := a.gh.Head(2)
 	// origin serves the PRs' heads as refs/pull/N/head; the workspace is a
 	// clone of main alone, as a scheduled job's checkout is.
 	origin := t.TempDir()
@@ -250,10 +243,11 @@ func TestAScheduledReviewFetchesEachPRFromTheCheckoutsOrigin(t *testing.T) {
 		t.Fatal("the test's premise fails: the workspace already holds the head")
 	}
 	a.env["GITHUB_WORKSPACE"] = ws
-	a.gh.open = []map[string]any{
+	a.addPull(t, 3)
+	a.gh.SetOpen([]map[string]any{
 		{"number": 2, "draft": false, "head": map[string]any{"sha": head}},
 		{"number": 3, "draft": false, "head": map[string]any{"sha": head}},
-	}
+	})
 	stdout, _, err := runCLI(t, a.env)
 	if err != nil {
 		t.Fatalf("scheduled review: %v\n%s", err, stdout)

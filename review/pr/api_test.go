@@ -72,7 +72,7 @@ func TestGitHubFallsBackToPerFilePatchesWhenTheDiffIsTooLarge(t *testing.T) {
 	gh := newFakeGitHub(t, testToken)
 	var mu sync.Mutex
 	diffAsked := 0
-	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Accept") == "application/vnd.github.v3.diff" {
 			mu.Lock()
 			diffAsked++
@@ -84,7 +84,7 @@ func TestGitHubFallsBackToPerFilePatchesWhenTheDiffIsTooLarge(t *testing.T) {
 	})
 	files := fileItems(t, total)
 	limited := false
-	filesRoute := gh.on("GET", prPath("/files"), func(w http.ResponseWriter, r *http.Request) {
+	filesRoute := gh.Handle("GET", prPath("/files"), func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		first := !limited
 		limited = true
@@ -97,8 +97,8 @@ func TestGitHubFallsBackToPerFilePatchesWhenTheDiffIsTooLarge(t *testing.T) {
 		paginate(w, r, files)
 	})
 	commits := commitItems(t, 1)
-	gh.on("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
-	gh.on("GET", fmt.Sprintf("/repos/%s/%s/compare/%s...%s", owner, repoName_, base, head), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
+	gh.Handle("GET", fmt.Sprintf("/repos/%s/%s/compare/%s...%s", owner, repoName_, base, head), func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"merge_base_commit": map[string]any{"sha": strings.Repeat("a", 40)}, "status": "ahead"})
 	})
 	serveFeedback(t, gh)
@@ -106,14 +106,14 @@ func TestGitHubFallsBackToPerFilePatchesWhenTheDiffIsTooLarge(t *testing.T) {
 	var l logs
 	var slept []time.Duration
 	got, err := GitHub(context.Background(), GitHubOptions{
-		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 		Owner: owner, Repo: repoName_, Number: prNumber, NoClone: true, Logf: l.logf,
 		Sleep: func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil },
 	})
 	if err != nil {
 		t.Fatalf("%v\nlog:\n%s", err, &l)
 	}
-	gh.verify()
+	gh.Verify()
 
 	if diffAsked != 1 {
 		t.Errorf("asked for the diff %d times, want once", diffAsked)
@@ -121,10 +121,10 @@ func TestGitHubFallsBackToPerFilePatchesWhenTheDiffIsTooLarge(t *testing.T) {
 	if len(slept) != 1 || slept[0] != 2*time.Second {
 		t.Errorf("slept %v, want one 2s wait as Retry-After said", slept)
 	}
-	if pages := filesRoute.count(); pages != total/perPage+1 {
+	if pages := filesRoute.Count(); pages != total/perPage+1 {
 		t.Errorf("files listed in %d requests, want %d pages plus the rate-limited one", pages, total/perPage)
 	}
-	for _, q := range filesRoute.queries {
+	for _, q := range filesRoute.Queries() {
 		if q.Get("per_page") != "100" {
 			t.Errorf("files page asked with per_page %q, want 100", q.Get("per_page"))
 		}
@@ -196,20 +196,20 @@ func TestGitHubListsCommitsPastTheAPICapFromLocalGit(t *testing.T) {
 	const n = 300
 	f, base, head := longBranch(t, n)
 	gh := newFakeGitHub(t, testToken)
-	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, prJSON(t, base, head, n, 1, "https://github.com/octocat/Hello-World.git"))
 	})
 	// No commits route: listing them through the API would fail the test.
 	serveFeedback(t, gh)
 	var l logs
 	got, err := GitHub(context.Background(), GitHubOptions{
-		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 		Owner: owner, Repo: repoName_, Number: prNumber, Dir: f.repo.Dir, Logf: l.logf,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh.verify()
+	gh.Verify()
 	if len(got.Commits) != n {
 		t.Fatalf("%d commits, want all %d", len(got.Commits), n)
 	}
@@ -248,13 +248,13 @@ func TestFindSticky(t *testing.T) {
 				items = append(items, c)
 			}
 			gh := newFakeGitHub(t, testToken)
-			gh.on("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, items) })
-			c, err := ghclient.New(ghclient.Options{HTTPClient: gh.srv.Client(), APIURL: gh.apiURL(), Token: testToken})
+			gh.Handle("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, items) })
+			c, err := ghclient.New(ghclient.Options{HTTPClient: gh.Client(), APIURL: gh.APIURL(), Token: testToken})
 			if err != nil {
 				t.Fatal(err)
 			}
 			comment, st, err := FindStickyKeyed(context.Background(), c, owner, repoName_, prNumber, tt.botLogin, "")
-			gh.verify()
+			gh.Verify()
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("error %v, want error %v", err, tt.wantErr)
 			}
@@ -295,13 +295,13 @@ func TestFindStickyTrustsOnlyOurStructureAndOurDeclineList(t *testing.T) {
 		items = append(items, c)
 	}
 	gh := newFakeGitHub(t, testToken)
-	gh.on("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, items) })
-	c, err := ghclient.New(ghclient.Options{HTTPClient: gh.srv.Client(), APIURL: gh.apiURL(), Token: testToken})
+	gh.Handle("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, items) })
+	c, err := ghclient.New(ghclient.Options{HTTPClient: gh.Client(), APIURL: gh.APIURL(), Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}
 	comment, got, err := FindStickyKeyed(context.Background(), c, owner, repoName_, prNumber, "", "")
-	gh.verify()
+	gh.Verify()
 	if comment.GetID() != 20 || got == nil || got.Round != 2 {
 		t.Fatalf("FindSticky = comment %d, state %+v; want our comment 20 at round 2, not the greeter's", comment.GetID(), got)
 	}
@@ -321,27 +321,27 @@ func TestGitHubKeepsCommentsWhenGraphQLAnswersWithErrors(t *testing.T) {
 	f.write("a.txt", "b\n")
 	head := f.commit("head")
 	gh := newFakeGitHub(t, testToken)
-	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, prJSON(t, base, head, 1, 1, ""))
 	})
 	commits := commitItems(t, 1)
-	gh.on("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
+	gh.Handle("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
 	issue, reviewc := issueCommentItems(t), reviewCommentItems(t)
-	gh.on("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, issue) })
-	gh.on("GET", prPath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, reviewc) })
-	gh.onRaw("POST", "/api/graphql", func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, issue) })
+	gh.Handle("GET", prPath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, reviewc) })
+	gh.HandleRaw("POST", "/api/graphql", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"data": nil, "errors": []any{map[string]any{
 			"type": "FORBIDDEN", "path": []any{"repository"}, "message": "Resource not accessible by integration"}}})
 	})
 	var l logs
 	got, err := GitHub(context.Background(), GitHubOptions{
-		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 		Owner: owner, Repo: repoName_, Number: prNumber, Dir: f.repo.Dir, Logf: l.logf,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh.verify()
+	gh.Verify()
 	if len(got.Comments) != len(wantComments) {
 		t.Fatalf("%d comments, want %d", len(got.Comments), len(wantComments))
 	}
@@ -364,20 +364,20 @@ func TestNewClientSendsTheTokenToTheAPIHostOnly(t *testing.T) {
 	}))
 	defer elsewhere.Close()
 	gh := newFakeGitHub(t, testToken)
-	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, elsewhere.URL+"/moved", http.StatusFound)
 	})
-	c, err := ghclient.New(ghclient.Options{HTTPClient: gh.srv.Client(), APIURL: gh.apiURL(), Token: testToken})
+	c, err := ghclient.New(ghclient.Options{HTTPClient: gh.Client(), APIURL: gh.APIURL(), Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.BaseURL.String(); got != gh.apiURL()+"/" {
-		t.Errorf("BaseURL = %s, want the enterprise API %s/", got, gh.apiURL())
+	if got := c.BaseURL.String(); got != gh.APIURL()+"/" {
+		t.Errorf("BaseURL = %s, want the enterprise API %s/", got, gh.APIURL())
 	}
 	if _, _, err := c.PullRequests.Get(context.Background(), owner, repoName_, prNumber); err != nil {
 		t.Fatal(err)
 	}
-	gh.verify()
+	gh.Verify()
 	if other == nil {
 		t.Fatal("the redirect was not followed")
 	}
@@ -396,7 +396,7 @@ func TestGitHubWaitsOutASecondaryRateLimit(t *testing.T) {
 	gh := newFakeGitHub(t, testToken)
 	var mu sync.Mutex
 	asked := 0
-	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		asked++
 		first := asked == 1
@@ -411,11 +411,11 @@ func TestGitHubWaitsOutASecondaryRateLimit(t *testing.T) {
 		writeJSON(w, http.StatusOK, prJSON(t, base, head, 1, 1, ""))
 	})
 	commits := commitItems(t, 1)
-	gh.on("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
+	gh.Handle("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
 	serveFeedback(t, gh)
 	var waits []time.Duration
 	got, err := GitHub(context.Background(), GitHubOptions{
-		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 		Owner: owner, Repo: repoName_, Number: prNumber, Dir: f.repo.Dir,
 		// go-github itself refuses calls until Retry-After passes, so the
 		// wait must be real.
@@ -424,7 +424,7 @@ func TestGitHubWaitsOutASecondaryRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh.verify()
+	gh.Verify()
 	if asked != 2 || len(waits) != 1 || waits[0] != time.Second {
 		t.Errorf("asked %d times with waits %v; want one retry after the 1s Retry-After", asked, waits)
 	}

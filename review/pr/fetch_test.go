@@ -69,11 +69,11 @@ func assertNoToken(t *testing.T, dir string) {
 func apiFor(t *testing.T, base, head, cloneURL string) *fakeGitHub {
 	t.Helper()
 	gh := newFakeGitHub(t, testToken)
-	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, prJSON(t, base, head, 2, 9, cloneURL))
 	})
 	commits := commitItems(t, 2)
-	gh.on("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
+	gh.Handle("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
 	serveFeedback(t, gh)
 	return gh
 }
@@ -101,14 +101,14 @@ func TestGitHubFetchesAMissingHeadFromTheRemote(t *testing.T) {
 			gh := apiFor(t, base, head, "https://github.com/octocat/Hello-World.git")
 			var l logs
 			got, err := GitHub(context.Background(), GitHubOptions{
-				Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+				Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 				Owner: owner, Repo: repoName_, Number: prNumber,
 				Dir: co.repo.Dir, CloneURL: "file://" + bare, Logf: l.logf,
 			})
 			if err != nil {
 				t.Fatalf("%v\nlog:\n%s", err, &l)
 			}
-			gh.verify()
+			gh.Verify()
 			want, err := Local(context.Background(), LocalOptions{Dir: up.repo.Dir, Base: base, Head: head})
 			if err != nil {
 				t.Fatal(err)
@@ -172,13 +172,13 @@ func TestGitHubPartialClonesOverHTTPWithTheTokenInTheEnvironmentOnly(t *testing.
 	cloneDir := t.TempDir()
 	var l logs
 	got, err := GitHub(context.Background(), GitHubOptions{
-		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 		Owner: owner, Repo: repoName_, Number: prNumber, CloneDir: cloneDir, Logf: l.logf,
 	})
 	if err != nil {
 		t.Fatalf("%v\nlog:\n%s", err, &l)
 	}
-	gh.verify()
+	gh.Verify()
 	if authed.Load() == 0 {
 		t.Error("git never sent the token to the git server")
 	}
@@ -224,23 +224,23 @@ func TestGitHubRemovesItsCloneWhenTheGatherFails(t *testing.T) {
 	base, head := up.git("rev-parse", "main"), up.git("rev-parse", "feature")
 	bare := bareRemote(t, up, head)
 	gh := newFakeGitHub(t, testToken)
-	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, prJSON(t, base, head, 2, 9, "file://"+bare))
 	})
 	commits := commitItems(t, 2)
-	gh.on("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
-	gh.on("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
+	gh.Handle("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]any{"message": "Server Error"})
 	})
 	cloneDir := t.TempDir()
 	_, err := GitHub(context.Background(), GitHubOptions{
-		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 		Owner: owner, Repo: repoName_, Number: prNumber, CloneDir: cloneDir,
 	})
 	if err == nil || !strings.Contains(err.Error(), "list comments of octocat/Hello-World#1347") {
 		t.Fatalf("error %v, want the failed comment listing", err)
 	}
-	gh.verify()
+	gh.Verify()
 	if left, _ := os.ReadDir(cloneDir); len(left) != 0 {
 		t.Errorf("the clone is left behind in %s: %v", cloneDir, left)
 	}
@@ -275,14 +275,14 @@ func TestGitHubFetchesTheHeadFromTheCheckoutsOrigin(t *testing.T) {
 			gh := apiFor(t, base, head, refusingGitServer(t))
 			var l logs
 			got, err := GitHub(context.Background(), GitHubOptions{
-				Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+				Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 				Owner: owner, Repo: repoName_, Number: prNumber,
 				Dir: co.repo.Dir, Logf: l.logf,
 			})
 			if err != nil {
 				t.Fatalf("%v\nlog:\n%s", err, &l)
 			}
-			gh.verify()
+			gh.Verify()
 			if got.Dir != co.repo.Dir {
 				t.Errorf("Dir = %q, want the checkout %q", got.Dir, co.repo.Dir)
 			}
@@ -313,12 +313,12 @@ func TestGitHubFailsWithoutACheckoutToReview(t *testing.T) {
 	co := cloneOf(t, "file://"+bare)
 	gone := "file://" + filepath.Join(t.TempDir(), "gone.git")
 	gh := newFakeGitHub(t, testToken)
-	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, prJSON(t, base, head, 2, 9, gone))
 	})
 	var l logs
 	got, err := GitHub(context.Background(), GitHubOptions{
-		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 		Owner: owner, Repo: repoName_, Number: prNumber,
 		Dir: co.repo.Dir, Logf: l.logf,
 	})
@@ -328,7 +328,7 @@ func TestGitHubFailsWithoutACheckoutToReview(t *testing.T) {
 	if !strings.Contains(err.Error(), "no checkout to review") || !strings.Contains(err.Error(), "octocat/Hello-World#1347") {
 		t.Errorf("error %q does not say the pull request has no checkout to review", err)
 	}
-	gh.verify()
+	gh.Verify()
 }
 
 func TestOriginGetsTheTokenOnlyOnTheCloneURLsHost(t *testing.T) {

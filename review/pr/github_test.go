@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/internal/fakegithub"
 )
 
 const (
@@ -141,8 +142,8 @@ func reviewCommentItems(t *testing.T) []any {
 
 // serveGraphQL answers the review-threads query in two pages: the first
 // thread (comments 10 and 11) is resolved, the second (12) outdated.
-func serveGraphQL(t *testing.T, f *fakeGitHub) *route {
-	return f.onRaw("POST", "/api/graphql", func(w http.ResponseWriter, r *http.Request) {
+func serveGraphQL(t *testing.T, f *fakeGitHub) *fakegithub.Route {
+	return f.HandleRaw("POST", "/api/graphql", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Query     string         `json:"query"`
 			Variables map[string]any `json:"variables"`
@@ -175,8 +176,8 @@ func serveGraphQL(t *testing.T, f *fakeGitHub) *route {
 // serveFeedback registers the comment listings and GraphQL.
 func serveFeedback(t *testing.T, f *fakeGitHub) {
 	issue, reviewc := issueCommentItems(t), reviewCommentItems(t)
-	f.on("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, issue) })
-	f.on("GET", prPath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, reviewc) })
+	f.Handle("GET", issuePath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, issue) })
+	f.Handle("GET", prPath("/comments"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, reviewc) })
 	serveGraphQL(t, f)
 }
 
@@ -198,23 +199,23 @@ func TestGitHubGathersFromTheCheckout(t *testing.T) {
 	f, _ := featureRepo(t)
 	base, head := f.git("rev-parse", "main"), f.git("rev-parse", "feature")
 	gh := newFakeGitHub(t, testToken)
-	gh.on("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
+	gh.Handle("GET", prPath(""), func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, prJSON(t, base, head, 3, 9, "https://github.com/octocat/Hello-World.git"))
 	})
 	commits := commitItems(t, 3)
-	gh.on("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
+	gh.Handle("GET", prPath("/commits"), func(w http.ResponseWriter, r *http.Request) { paginate(w, r, commits) })
 	serveFeedback(t, gh)
 
 	var l logs
 	got, err := GitHub(context.Background(), GitHubOptions{
-		Token: testToken, APIURL: gh.apiURL(), HTTPClient: gh.srv.Client(),
+		Token: testToken, APIURL: gh.APIURL(), HTTPClient: gh.Client(),
 		Owner: owner, Repo: repoName_, Number: prNumber, Dir: f.repo.Dir,
 		Filters: Filters{Exclude: []string{"skipme/"}}, Logf: l.logf,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh.verify()
+	gh.Verify()
 
 	local, err := Local(context.Background(), LocalOptions{Dir: f.repo.Dir, Base: base, Head: head, Filters: Filters{Exclude: []string{"skipme/"}}})
 	if err != nil {

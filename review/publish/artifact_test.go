@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/deepreview/deep-review/review/internal/fakeresults"
 )
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
@@ -18,7 +20,7 @@ func TestBackendIDs(t *testing.T) {
 		{name: "a Results scope missing the job", scp: "Actions.Results:run-1", err: "no Actions.Results scope"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			token := runtimeToken(t, tc.scp)
+			token := fakeresults.RuntimeToken(t, tc.scp)
 			run, job, err := backendIDs(token)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {

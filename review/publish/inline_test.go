@@ -12,6 +12,7 @@ import (
 	"github.com/deepreview/deep-review/render"
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/ghclient"
+	"github.com/deepreview/deep-review/review/internal/fakegithub"
 )
 
 // Heads of the rounds.
@@ -59,7 +60,7 @@ func inlineInput(r *runner, rep *review.Report) Input {
 // sticky is the body of our one sticky comment.
 func sticky(t *testing.T, gh *fakeGitHub) string {
 	t.Helper()
-	cs := gh.snapshot()
+	cs := gh.Comments()
 	if len(cs) != 1 {
 		t.Fatalf("%d comments, want one sticky comment", len(cs))
 	}
@@ -78,9 +79,9 @@ func findingLine(t *testing.T, body, id string) string {
 	return lines[2]
 }
 
-func threadsOf(gh *fakeGitHub, fp string) []ghThread {
-	var out []ghThread
-	for _, th := range gh.threadsSnapshot() {
+func threadsOf(gh *fakeGitHub, fp string) []fakegithub.Thread {
+	var out []fakegithub.Thread
+	for _, th := range gh.Threads(2) {
 		if strings.Contains(th.Comments[0].Body, review.FindingMarker(fp)) {
 			out = append(out, th)
 		}
@@ -92,7 +93,7 @@ var discussionRE = regexp.MustCompile(`https://github\.com/Codertocat/Hello-Worl
 
 func TestInlineThreeRounds(t *testing.T) {
 	gh := newFakeGitHub(t)
-	gh.setPR(head1, readTestdata(t, "pr.diff"))
+	gh.SetDiff(2, head1, readTestdata(t, "pr.diff"))
 
 	// Round 1: an important finding with a one-hunk patch on a changed
 	// line, an important one in a changed file outside the hunks, and a
@@ -106,7 +107,7 @@ func TestInlineThreeRounds(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("round 1 exit %d: %v", res.ExitCode, res.Problems)
 	}
-	reviews := gh.reviewsSnapshot()
+	reviews := gh.Reviews(2)
 	if len(reviews) != 1 || reviews[0].Event != "COMMENT" || reviews[0].CommitID != head1 || reviews[0].Comments != 1 {
 		t.Fatalf("round 1 reviews = %+v, want one COMMENT review of the head with one comment", reviews)
 	}
@@ -121,7 +122,7 @@ func TestInlineThreeRounds(t *testing.T) {
 		t.Errorf("I1's comment has no suggestion block of the patch's new line:\n%s", th[0].Comments[0].Body)
 	}
 	body := sticky(t, gh)
-	i1URL := commentURL("Codertocat", "Hello-World", 2, th[0].Comments[0].ID)
+	i1URL := gh.CommentURL("Codertocat", "Hello-World", 2, th[0].Comments[0].ID)
 	if l := findingLine(t, body, "I1"); !strings.Contains(l, "[inline comment]("+i1URL+")") {
 		t.Errorf("I1's line in the sticky comment does not link its thread %s: %q", i1URL, l)
 	}
@@ -136,10 +137,10 @@ func TestInlineThreeRounds(t *testing.T) {
 	}
 
 	// A person's thread, even one quoting our marker, is never touched.
-	human := gh.seedThread("mona", "calc.go", 7, "Agreed. "+review.FindingMarker(i1.Fingerprint))
+	human := gh.SeedThread(2, "mona", "calc.go", 7, "Agreed. "+review.FindingMarker(i1.Fingerprint))
 
 	// Round 2: a commit fixes I1; I2 stands; I3 and I4 are new.
-	gh.setPR(head2, readTestdata(t, "pr.diff"))
+	gh.SetDiff(2, head2, readTestdata(t, "pr.diff"))
 	i2.Status = review.FindingCarried
 	i3 := calcFinding("I3", review.Important, "Max ignores NaN-like sentinels", 22, 23)
 	i3.Citation = review.CitationCorrected
@@ -152,7 +153,7 @@ func TestInlineThreeRounds(t *testing.T) {
 		t.Fatalf("round 2 exit %d: %v", res.ExitCode, res.Problems)
 	}
 	th = threadsOf(gh, i1.Fingerprint)
-	var ours, theirs []ghThread
+	var ours, theirs []fakegithub.Thread
 	for _, x := range th {
 		if x.ID == human {
 			theirs = append(theirs, x)
@@ -166,7 +167,7 @@ func TestInlineThreeRounds(t *testing.T) {
 	if len(theirs) != 1 || theirs[0].Resolved || len(theirs[0].Comments) != 1 {
 		t.Errorf("the person's thread = %+v, want it untouched", theirs)
 	}
-	if n := len(gh.reviewsSnapshot()); n != 2 {
+	if n := len(gh.Reviews(2)); n != 2 {
 		t.Fatalf("%d reviews after round 2, want 2", n)
 	}
 	if th := threadsOf(gh, i2.Fingerprint); len(th) != 0 {
@@ -182,8 +183,8 @@ func TestInlineThreeRounds(t *testing.T) {
 
 	// Round 3: a push moves I3's lines, so its thread goes outdated; I4's
 	// thread still stands.
-	gh.setPR(head3, readTestdata(t, "pr.diff"))
-	gh.outdate(review.FindingMarker(i3.Fingerprint))
+	gh.SetDiff(2, head3, readTestdata(t, "pr.diff"))
+	gh.Outdate(2, review.FindingMarker(i3.Fingerprint))
 	i3.Status, i3.StartLine, i3.EndLine = review.FindingCarried, 24, 25
 	i4.Status = review.FindingCarried
 	r3 := newRunner(t)
@@ -199,14 +200,14 @@ func TestInlineThreeRounds(t *testing.T) {
 	if moved.Resolved || moved.StartLine != 24 || moved.Line != 25 {
 		t.Errorf("I3's new thread = %+v, want it open on lines 24-25", moved)
 	}
-	newURL := commentURL("Codertocat", "Hello-World", 2, moved.Comments[0].ID)
+	newURL := gh.CommentURL("Codertocat", "Hello-World", 2, moved.Comments[0].ID)
 	if !old.Resolved || len(old.Comments) != 2 || !strings.Contains(old.Comments[1].Body, newURL) {
 		t.Errorf("I3's old thread = %+v, want it resolved with a reply pointing at %s", old, newURL)
 	}
 	if th := threadsOf(gh, i4.Fingerprint); len(th) != 1 || th[0].Resolved {
 		t.Errorf("I4's threads = %+v, want its one thread kept open", th)
 	}
-	if reviews := gh.reviewsSnapshot(); len(reviews) != 3 || reviews[2].Comments != 1 {
+	if reviews := gh.Reviews(2); len(reviews) != 3 || reviews[2].Comments != 1 {
 		t.Errorf("reviews = %+v, want a third with only I3's new comment", reviews)
 	}
 	if l := findingLine(t, sticky(t, gh), "I3"); !strings.Contains(l, newURL) {
@@ -219,16 +220,16 @@ func TestInlineThreeRounds(t *testing.T) {
 
 func TestInlineKeepsAStandingThreadAndPostsNoReview(t *testing.T) {
 	gh := newFakeGitHub(t)
-	gh.setPR(head1, readTestdata(t, "pr.diff"))
+	gh.SetDiff(2, head1, readTestdata(t, "pr.diff"))
 	i1 := calcFinding("I1", review.Important, "Div returns no error for a zero divisor", 7, 8)
 	r1 := newRunner(t)
 	publish(t, r1.publisher(gh, nil), inlineInput(r1, inlineReport(t, 1, head1, i1)))
 
-	gh.setPR(head2, readTestdata(t, "pr.diff"))
+	gh.SetDiff(2, head2, readTestdata(t, "pr.diff"))
 	i1.Status = review.FindingCarried
 	r2 := newRunner(t)
 	res := publish(t, r2.publisher(gh, nil), inlineInput(r2, inlineReport(t, 2, head2, i1)))
-	if n := len(gh.reviewsSnapshot()); n != 1 {
+	if n := len(gh.Reviews(2)); n != 1 {
 		t.Errorf("%d reviews, want the first round's only", n)
 	}
 	if th := threadsOf(gh, i1.Fingerprint); len(th) != 1 || th[0].Resolved || len(th[0].Comments) != 1 {
@@ -247,7 +248,7 @@ func TestInlineFallsBackWhenGitHubRefusesTheReview(t *testing.T) {
 	// GitHub's diff has only the first hunk (the head moved under us), so
 	// a comment on the second is refused.
 	diff := readTestdata(t, "pr.diff")
-	gh.setPR(head1, diff[:strings.LastIndex(diff, "@@ -17")])
+	gh.SetDiff(2, head1, diff[:strings.LastIndex(diff, "@@ -17")])
 	i1 := calcFinding("I1", review.Important, "Div returns no error for a zero divisor", 7, 8)
 	i3 := calcFinding("I3", review.Important, "Max ignores NaN-like sentinels", 22, 23)
 	r := newRunner(t)
@@ -255,10 +256,10 @@ func TestInlineFallsBackWhenGitHubRefusesTheReview(t *testing.T) {
 	if res.ExitCode != 0 {
 		t.Fatalf("exit %d: %v", res.ExitCode, res.Problems)
 	}
-	if gh.pulls.refused != 1 {
-		t.Errorf("the fake refused %d reviews, want 1", gh.pulls.refused)
+	if gh.RefusedReviews(2) != 1 {
+		t.Errorf("the fake refused %d reviews, want 1", gh.RefusedReviews(2))
 	}
-	reviews := gh.reviewsSnapshot()
+	reviews := gh.Reviews(2)
 	if len(reviews) != 1 || reviews[0].Comments != 0 || !strings.Contains(reviews[0].Body, res.CommentURL) {
 		t.Fatalf("reviews = %+v, want one without comments linking the sticky comment", reviews)
 	}
@@ -282,19 +283,19 @@ func TestInlineFallsBackWhenGitHubRefusesTheReview(t *testing.T) {
 
 func TestInlineOffPostsNothing(t *testing.T) {
 	gh := newFakeGitHub(t)
-	gh.setPR(head1, readTestdata(t, "pr.diff"))
+	gh.SetDiff(2, head1, readTestdata(t, "pr.diff"))
 	r := newRunner(t)
 	in := inlineInput(r, inlineReport(t, 1, head1, calcFinding("I1", review.Important, "Div returns no error", 7, 8)))
 	in.Options.Inline = InlineNone
 	publish(t, r.publisher(gh, nil), in)
-	if n := gh.callCount("POST /api/graphql") + gh.callCount("POST /api/v3/repos/Codertocat/Hello-World/pulls"); n != 0 {
+	if n := gh.CallCount("POST /api/graphql") + gh.CallCount("POST /api/v3/repos/Codertocat/Hello-World/pulls"); n != 0 {
 		t.Errorf("%d review calls with inline comments off", n)
 	}
 }
 
 func TestInlineHonoursSeverityAndMaxCount(t *testing.T) {
 	gh := newFakeGitHub(t)
-	gh.setPR(head1, readTestdata(t, "pr.diff"))
+	gh.SetDiff(2, head1, readTestdata(t, "pr.diff"))
 	c1 := calcFinding("C1", review.Critical, "Div panics on zero", 7, 7)
 	c2 := calcFinding("C2", review.Critical, "Max returns the smaller", 24, 25)
 	c3 := calcFinding("C3", review.Critical, "Unverified claim", 20, 20)
@@ -304,7 +305,7 @@ func TestInlineHonoursSeverityAndMaxCount(t *testing.T) {
 	in := inlineInput(r, inlineReport(t, 1, head1, s1, c1, c2, c3))
 	in.Options.Inline, in.Options.MaxInline = InlineSuggestion, 1
 	publish(t, r.publisher(gh, nil), in)
-	got := gh.threadsSnapshot()
+	got := gh.Threads(2)
 	if len(got) != 1 || !strings.Contains(got[0].Comments[0].Body, review.FindingMarker(c1.Fingerprint)) {
 		t.Fatalf("threads = %+v, want only C1's (most severe first, one at most)", got)
 	}
@@ -316,8 +317,8 @@ func TestInlineHonoursSeverityAndMaxCount(t *testing.T) {
 // The fake refuses what GitHub refuses, with GitHub's words.
 func TestFakeGitHubRefusesCommentsGitHubRefuses(t *testing.T) {
 	gh := newFakeGitHub(t)
-	gh.setPR(head1, readTestdata(t, "pr.diff"))
-	c := gh.client(t, ghclient.Policy{})
+	gh.SetDiff(2, head1, readTestdata(t, "pr.diff"))
+	c := ghClient(t, gh, ghclient.Policy{})
 	tests := []struct {
 		name        string
 		start, line int
@@ -346,13 +347,13 @@ func TestFakeGitHubRefusesCommentsGitHubRefuses(t *testing.T) {
 
 func TestInlinePostsNothingWhenTheThreadsCannotBeRead(t *testing.T) {
 	gh := newFakeGitHub(t)
-	gh.setPR(head1, readTestdata(t, "pr.diff"))
+	gh.SetDiff(2, head1, readTestdata(t, "pr.diff"))
 	r := newRunner(t)
 	in := inlineInput(r, inlineReport(t, 1, head1, calcFinding("I1", review.Important, "Div returns no error", 7, 8)))
 	in.Repo = "Renamed" // GraphQL answers NOT_FOUND
 	res := publish(t, r.publisher(gh, nil), in)
-	if res.ExitCode != 0 || len(gh.reviewsSnapshot()) != 0 {
-		t.Fatalf("exit %d, %d reviews; want 0 and none (posting blind could post a comment twice)", res.ExitCode, len(gh.reviewsSnapshot()))
+	if res.ExitCode != 0 || len(gh.Reviews(2)) != 0 {
+		t.Fatalf("exit %d, %d reviews; want 0 and none (posting blind could post a comment twice)", res.ExitCode, len(gh.Reviews(2)))
 	}
 	var warned bool
 	for _, c := range r.commands("warning") {

@@ -22,6 +22,8 @@ import (
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/config"
 	"github.com/deepreview/deep-review/review/ghclient"
+	"github.com/deepreview/deep-review/review/internal/fakegithub"
+	"github.com/deepreview/deep-review/review/internal/fakeresults"
 )
 
 // runner is a simulated Actions step: its environment, the files the
@@ -118,12 +120,12 @@ func (r *runner) publisher(gh *fakeGitHub, rs *fakeResults) *Publisher {
 		blockSize: 1024,
 	}
 	if gh != nil {
-		p.GitHub = gh.client(r.t, ghclient.Policy{Sleep: r.sleep, Now: r.now})
+		p.GitHub = ghClient(r.t, gh, ghclient.Policy{Sleep: r.sleep, Now: r.now})
 	}
 	if rs != nil {
-		p.HTTP = rs.srv.Client()
-		r.env["ACTIONS_RUNTIME_TOKEN"] = rs.token
-		r.env["ACTIONS_RESULTS_URL"] = rs.srv.URL + "/"
+		p.HTTP = rs.Client()
+		r.env["ACTIONS_RUNTIME_TOKEN"] = rs.Token
+		r.env["ACTIONS_RESULTS_URL"] = rs.URL()
 	}
 	return p
 }
@@ -282,7 +284,7 @@ func TestPublishTwoRoundsKeepOneCommentEditedInPlace(t *testing.T) {
 	if len(res1.Problems) > 0 || res1.ExitCode != 0 {
 		t.Fatalf("round 1: exit %d, problems %q", res1.ExitCode, res1.Problems)
 	}
-	first := gh.snapshot()
+	first := gh.Comments()
 	if len(first) != 1 || first[0].Login != botLogin {
 		t.Fatalf("round 1 comments = %+v, want one by %s", first, botLogin)
 	}
@@ -298,24 +300,24 @@ func TestPublishTwoRoundsKeepOneCommentEditedInPlace(t *testing.T) {
 	if len(res2.Problems) > 0 || res2.ExitCode != 0 {
 		t.Fatalf("round 2: exit %d, problems %q", res2.ExitCode, res2.Problems)
 	}
-	second := gh.snapshot()
+	second := gh.Comments()
 	if len(second) != 1 || second[0].ID != first[0].ID {
 		t.Fatalf("round 2 comments = %+v, want comment %d edited in place", second, first[0].ID)
 	}
 	if second[0].Body != string(in2.Comment) {
 		t.Errorf("comment body = %q, want the round 2 comment", second[0].Body)
 	}
-	if got := gh.callCount("POST"); got != 1 {
+	if got := gh.CallCount("POST"); got != 1 {
 		t.Errorf("created %d comments over two rounds, want 1", got)
 	}
-	if got := gh.callCount("PATCH"); got != 1 {
+	if got := gh.CallCount("PATCH"); got != 1 {
 		t.Errorf("edited %d times, want 1", got)
 	}
 	if res2.CommentURL != wantURL {
 		t.Errorf("round 2 CommentURL = %q, want %q", res2.CommentURL, wantURL)
 	}
-	if want := []string{"deep-review-pr-2-round-1-attempt-1", "deep-review-pr-2-round-2-attempt-1"}; !slices.Equal(rs.finalized, want) {
-		t.Errorf("artifacts = %q, want %q", rs.finalized, want)
+	if want := []string{"deep-review-pr-2-round-1-attempt-1", "deep-review-pr-2-round-2-attempt-1"}; !slices.Equal(rs.Finalized, want) {
+		t.Errorf("artifacts = %q, want %q", rs.Finalized, want)
 	}
 
 	summary := r.readSummary()
@@ -325,24 +327,24 @@ func TestPublishTwoRoundsKeepOneCommentEditedInPlace(t *testing.T) {
 	if !strings.Contains(summary, "## What happened") || !strings.Contains(summary, wantURL) {
 		t.Errorf("summary lacks the What happened section with the comment link:\n%s", summary)
 	}
-	if gh.maxInflight.Load() > 1 {
-		t.Errorf("%d GitHub requests ran at once, want one at a time", gh.maxInflight.Load())
+	if gh.MaxInflight() > 1 {
+		t.Errorf("%d GitHub requests ran at once, want one at a time", gh.MaxInflight())
 	}
 }
 
 func TestPublishDeletesOurDuplicatesAndLeavesOthersAlone(t *testing.T) {
 	gh, r := newFakeGitHub(t), newRunner(t)
-	oldest := gh.seed(botLogin, string(commentBody(1, "old")))
+	oldest := gh.Seed(2, botLogin, string(commentBody(1, "old")))
 	for i := range 60 {
-		gh.seed("octocat", fmt.Sprintf("comment %d", i))
+		gh.Seed(2, "octocat", fmt.Sprintf("comment %d", i))
 	}
-	mallory := gh.seed("mallory", string(commentBody(9, "a marker copied by someone else")))
-	ci := gh.seed(botLogin, "CI passed") // ours by login, but no marker
+	mallory := gh.Seed(2, "mallory", string(commentBody(9, "a marker copied by someone else")))
+	ci := gh.Seed(2, botLogin, "CI passed") // ours by login, but no marker
 	for i := range 60 {
-		gh.seed("hubot", fmt.Sprintf("later comment %d", i))
+		gh.Seed(2, "hubot", fmt.Sprintf("later comment %d", i))
 	}
-	middle := gh.seed(botLogin, string(commentBody(2, "duplicate from a concurrent run")))
-	newest := gh.seed(botLogin, string(commentBody(2, "newest")))
+	middle := gh.Seed(2, botLogin, string(commentBody(2, "duplicate from a concurrent run")))
+	newest := gh.Seed(2, botLogin, string(commentBody(2, "newest")))
 
 	in := r.input(report(3, nil))
 	in.Options.Artifact = false
@@ -350,8 +352,8 @@ func TestPublishDeletesOurDuplicatesAndLeavesOthersAlone(t *testing.T) {
 	if len(res.Problems) > 0 {
 		t.Fatalf("problems: %q", res.Problems)
 	}
-	byID := map[int64]ghComment{}
-	for _, c := range gh.snapshot() {
+	byID := map[int64]fakegithub.Comment{}
+	for _, c := range gh.Comments() {
 		byID[c.ID] = c
 	}
 	for _, id := range []int64{oldest, middle} {
@@ -371,7 +373,7 @@ func TestPublishDeletesOurDuplicatesAndLeavesOthersAlone(t *testing.T) {
 	if len(byID) != 123 {
 		t.Errorf("%d comments left, want 123", len(byID))
 	}
-	if got := gh.callCount("GET"); got != 2 {
+	if got := gh.CallCount("GET"); got != 2 {
 		t.Errorf("listed %d pages, want 2 (124 comments at 100 a page)", got)
 	}
 	// Three mutations, each at least a second after the previous one.
@@ -392,8 +394,8 @@ func count(ds []time.Duration, d time.Duration) int {
 
 func TestPublishSurvivesRateLimitsAndServerErrors(t *testing.T) {
 	gh, r := newFakeGitHub(t), newRunner(t)
-	gh.fail("POST", secondaryRateLimit, badGateway, tooManyRequests)
-	gh.fail("GET", badGateway)
+	gh.Fail("POST", "", fakegithub.SecondaryRateLimit, fakegithub.BadGateway, fakegithub.TooManyRequests)
+	gh.Fail("GET", "", fakegithub.BadGateway)
 
 	in := r.input(report(1, nil))
 	in.Options.Artifact = false
@@ -401,10 +403,10 @@ func TestPublishSurvivesRateLimitsAndServerErrors(t *testing.T) {
 	if len(res.Problems) > 0 || res.CommentURL == "" {
 		t.Fatalf("problems %q, comment URL %q", res.Problems, res.CommentURL)
 	}
-	if got := len(gh.snapshot()); got != 1 {
+	if got := len(gh.Comments()); got != 1 {
 		t.Errorf("%d comments, want exactly 1", got)
 	}
-	if got := gh.callCount("POST"); got != 4 {
+	if got := gh.CallCount("POST"); got != 4 {
 		t.Errorf("%d create attempts, want 4 (403, 502, 429, 201)", got)
 	}
 	if !slices.Contains(r.sleeps, 7*time.Second) {
@@ -418,12 +420,12 @@ func TestPublishSurvivesRateLimitsAndServerErrors(t *testing.T) {
 func TestPublishGivesUpOnEndlessServerErrors(t *testing.T) {
 	gh, r := newFakeGitHub(t), newRunner(t)
 	for range ghclient.DefaultAttempts {
-		gh.fail("POST", badGateway)
+		gh.Fail("POST", "", fakegithub.BadGateway)
 	}
 	in := r.input(report(1, nil))
 	in.Options.Artifact = false
 	res := publish(t, r.publisher(gh, nil), in)
-	if got := gh.callCount("POST"); got != ghclient.DefaultAttempts {
+	if got := gh.CallCount("POST"); got != ghclient.DefaultAttempts {
 		t.Errorf("%d create attempts, want %d", got, ghclient.DefaultAttempts)
 	}
 	if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "gave up") {
@@ -465,18 +467,18 @@ func TestPublishRendersShorterCommentWhenTooLong(t *testing.T) {
 			if !slices.Equal(budgets, []int{60000}) {
 				t.Errorf("ShorterComment budgets = %v, want [60000] (called once)", budgets)
 			}
-			cs := gh.snapshot()
+			cs := gh.Comments()
 			if tc.wantShort {
 				if len(cs) != 1 || cs[0].Body != string(short) || len(res.Problems) > 0 {
 					t.Errorf("comments %d, problems %q; want the shorter body posted", len(cs), res.Problems)
 				}
-				if gh.tooLong != 1 {
-					t.Errorf("GitHub rejected %d bodies, want 1", gh.tooLong)
+				if gh.TooLongRefused() != 1 {
+					t.Errorf("GitHub rejected %d bodies, want 1", gh.TooLongRefused())
 				}
 				return
 			}
-			if len(cs) != 0 || gh.tooLong != 2 {
-				t.Errorf("comments %d, rejections %d; want none posted after two rejections", len(cs), gh.tooLong)
+			if len(cs) != 0 || gh.TooLongRefused() != 2 {
+				t.Errorf("comments %d, rejections %d; want none posted after two rejections", len(cs), gh.TooLongRefused())
 			}
 			if len(res.Problems) != 1 || !strings.Contains(res.Problems[0], "body is too long") {
 				t.Errorf("problems = %q, want GitHub's reason", res.Problems)
@@ -489,20 +491,20 @@ func TestPublishUploadsZipOfOutDir(t *testing.T) {
 	for _, snake := range []bool{false, true} {
 		t.Run(fmt.Sprintf("snake_case replies %v", snake), func(t *testing.T) {
 			gh, rs, r := newFakeGitHub(t), newFakeResults(t), newRunner(t)
-			rs.snake = snake
-			rs.createFails = 1
+			rs.Snake = snake
+			rs.FailCreates = 1
 			res := publish(t, r.publisher(gh, rs), r.input(report(1, nil)))
 			if len(res.Problems) > 0 {
 				t.Fatalf("problems: %q", res.Problems)
 			}
-			if len(rs.uploads) != 1 || len(rs.finalized) != 1 {
-				t.Fatalf("uploads %d, finalized %d; want 1 each", len(rs.uploads), len(rs.finalized))
+			if len(rs.Uploads) != 1 || len(rs.Finalized) != 1 {
+				t.Fatalf("uploads %d, finalized %d; want 1 each", len(rs.Uploads), len(rs.Finalized))
 			}
-			if rs.blockPuts < 2 {
-				t.Errorf("%d blocks, want several at a 1 KiB block size", rs.blockPuts)
+			if rs.BlockPuts < 2 {
+				t.Errorf("%d blocks, want several at a 1 KiB block size", rs.BlockPuts)
 			}
-			assertZipOfDir(t, rs.uploads[0], r.outDir)
-			for _, a := range rs.blobAuth {
+			assertZipOfDir(t, rs.Uploads[0], r.outDir)
+			for _, a := range rs.BlobAuth {
 				if a != "" {
 					t.Errorf("blob store got an Authorization header")
 				}
@@ -521,11 +523,11 @@ func TestPublishUploadsZipOfOutDir(t *testing.T) {
 			// The signed URL is masked before use and appears nowhere else.
 			masked := false
 			for _, line := range strings.Split(r.stdout.String(), "\n") {
-				if strings.HasPrefix(line, "::add-mask::") && strings.Contains(line, blobSig) {
+				if strings.HasPrefix(line, "::add-mask::") && strings.Contains(line, fakeresults.BlobSig) {
 					masked = true
 					continue
 				}
-				if strings.Contains(line, blobSig) {
+				if strings.Contains(line, fakeresults.BlobSig) {
 					t.Errorf("signed URL printed: %q", line)
 				}
 			}
@@ -533,10 +535,10 @@ func TestPublishUploadsZipOfOutDir(t *testing.T) {
 				t.Errorf("signed URL never masked; stdout:\n%s", r.stdout.String())
 			}
 			for name, s := range map[string]string{"log": r.log.String(), "summary": r.readSummary(), "outputs": fmt.Sprint(r.outputs())} {
-				if strings.Contains(s, blobSig) {
+				if strings.Contains(s, fakeresults.BlobSig) {
 					t.Errorf("signed URL leaked into the %s", name)
 				}
-				if strings.Contains(s, rs.token) {
+				if strings.Contains(s, rs.Token) {
 					t.Errorf("runtime token leaked into the %s", name)
 				}
 			}
@@ -596,8 +598,8 @@ func TestPublishRetriesArtifactNameCollisionNever(t *testing.T) {
 	if len(res.Problems) > 0 {
 		t.Fatalf("problems on re-run: %q", res.Problems)
 	}
-	if want := []string{"deep-review-pr-2-round-1-attempt-1", "deep-review-pr-2-round-1-attempt-2"}; !slices.Equal(rs.finalized, want) {
-		t.Errorf("artifacts = %q, want %q", rs.finalized, want)
+	if want := []string{"deep-review-pr-2-round-1-attempt-1", "deep-review-pr-2-round-1-attempt-2"}; !slices.Equal(rs.Finalized, want) {
+		t.Errorf("artifacts = %q, want %q", rs.Finalized, want)
 	}
 }
 
@@ -663,7 +665,7 @@ func TestPublishExitCode(t *testing.T) {
 
 func TestPublishFailsWhenNothingCouldBePublished(t *testing.T) {
 	gh, r := newFakeGitHub(t), newRunner(t)
-	gh.fail("POST", notAccessible)
+	gh.Fail("POST", "", fakegithub.NotAccessible)
 	in := r.input(report(1, nil))
 	in.Options = Options{Comment: true}
 	res := publish(t, r.publisher(gh, nil), in)
@@ -811,7 +813,7 @@ func TestPublishRendersCommentWithArtifactLink(t *testing.T) {
 	if !slices.Equal(calls, want) {
 		t.Errorf("RenderComment calls = %q, want %q", calls, want)
 	}
-	if cs := gh.snapshot(); len(cs) != 1 || !strings.Contains(cs[0].Body, "artifact: "+artifact) {
+	if cs := gh.Comments(); len(cs) != 1 || !strings.Contains(cs[0].Body, "artifact: "+artifact) {
 		t.Errorf("comment does not link the artifact: %+v", cs)
 	}
 }
@@ -828,7 +830,7 @@ func TestPublishArtifactRetriesBlobFailuresWithoutLeakingTheURL(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs, r := newFakeResults(t), newRunner(t)
-			rs.blobFails = tc.fails
+			rs.BlobFails = tc.fails
 			in := r.input(report(1, nil))
 			in.Options = Options{Artifact: true, Summary: true}
 			res := publish(t, r.publisher(nil, rs), in)
@@ -836,12 +838,12 @@ func TestPublishArtifactRetriesBlobFailuresWithoutLeakingTheURL(t *testing.T) {
 				t.Fatalf("problems = %q, want success %v", res.Problems, tc.wantOK)
 			}
 			if tc.wantOK {
-				assertZipOfDir(t, rs.uploads[0], r.outDir)
-			} else if len(rs.finalized) != 0 {
+				assertZipOfDir(t, rs.Uploads[0], r.outDir)
+			} else if len(rs.Finalized) != 0 {
 				t.Errorf("finalized after a failed upload")
 			}
 			for name, s := range map[string]string{"log": r.log.String(), "summary": r.readSummary(), "problems": fmt.Sprint(res.Problems)} {
-				if strings.Contains(s, blobSig) {
+				if strings.Contains(s, fakeresults.BlobSig) {
 					t.Errorf("signed URL leaked into the %s: %s", name, s)
 				}
 			}
@@ -851,7 +853,7 @@ func TestPublishArtifactRetriesBlobFailuresWithoutLeakingTheURL(t *testing.T) {
 
 func TestPublishReportsArtifactNameCollision(t *testing.T) {
 	rs, r := newFakeResults(t), newRunner(t)
-	rs.names = []string{"deep-review-pr-2-round-1-attempt-1"}
+	rs.Names = []string{"deep-review-pr-2-round-1-attempt-1"}
 	in := r.input(report(1, nil))
 	in.Options = Options{Artifact: true, Summary: true}
 	res := publish(t, r.publisher(nil, rs), in)
@@ -865,15 +867,15 @@ func TestPublishReportsArtifactNameCollision(t *testing.T) {
 
 func TestPublishCreatesACommentWhenOursVanished(t *testing.T) {
 	gh, r := newFakeGitHub(t), newRunner(t)
-	gone := gh.seed(botLogin, string(commentBody(1, "deleted by a maintainer mid-run")))
-	gh.fail("PATCH", fault{status: http.StatusNotFound, body: `{"message":"Not Found","documentation_url":"https://docs.github.com/rest/issues/comments#update-an-issue-comment","status":"404"}`})
+	gone := gh.Seed(2, botLogin, string(commentBody(1, "deleted by a maintainer mid-run")))
+	gh.Fail("PATCH", "", fakegithub.Fault{Status: http.StatusNotFound, Body: `{"message":"Not Found","documentation_url":"https://docs.github.com/rest/issues/comments#update-an-issue-comment","status":"404"}`})
 	in := r.input(report(2, nil))
 	in.Options = Options{Comment: true}
 	res := publish(t, r.publisher(gh, nil), in)
 	if len(res.Problems) > 0 {
 		t.Fatalf("problems: %q", res.Problems)
 	}
-	cs := gh.snapshot()
+	cs := gh.Comments()
 	if len(cs) != 2 || cs[1].ID == gone || cs[1].Body != string(in.Comment) {
 		t.Errorf("comments = %+v, want a new comment with the round 2 body", cs)
 	}

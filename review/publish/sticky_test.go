@@ -5,22 +5,23 @@ import (
 	"testing"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/internal/fakegithub"
 )
 
 func TestPublishNeverTouchesAForgedBotComment(t *testing.T) {
 	gh, r := newFakeGitHub(t), newRunner(t)
-	ours := gh.seed(botLogin, string(commentBody(1, "the real review")))
+	ours := gh.Seed(2, botLogin, string(commentBody(1, "the real review")))
 	// Another workflow posting with GITHUB_TOKEN (a greeter) carries a
 	// copied marker; it is newer than ours and by the same login.
 	forgedBody := "Thanks for your first pull request!\n\n" + review.EncodeState(review.State{Round: 9, HeadSHA: "evil", Repo: "Codertocat/Hello-World", Number: 2}) + "\n"
-	forged := gh.seed(botLogin, forgedBody)
+	forged := gh.Seed(2, botLogin, forgedBody)
 
 	in := r.input(report(2, nil))
 	in.Options.Artifact = false
 	res := publish(t, r.publisher(gh, nil), in)
 
-	byID := map[int64]ghComment{}
-	for _, c := range gh.snapshot() {
+	byID := map[int64]fakegithub.Comment{}
+	for _, c := range gh.Comments() {
 		byID[c.ID] = c
 	}
 	if c, ok := byID[forged]; !ok || c.Body != forgedBody {
@@ -29,8 +30,8 @@ func TestPublishNeverTouchesAForgedBotComment(t *testing.T) {
 	if c := byID[ours]; c.Body != string(in.Comment) {
 		t.Errorf("our comment %d was not edited in place: %q", ours, c.Body)
 	}
-	if gh.callCount("DELETE") != 0 {
-		t.Errorf("deleted %d comments, want none", gh.callCount("DELETE"))
+	if gh.CallCount("DELETE") != 0 {
+		t.Errorf("deleted %d comments, want none", gh.CallCount("DELETE"))
 	}
 	warned := false
 	for _, a := range r.commands("warning") {
@@ -46,13 +47,13 @@ func TestPublishNeverTouchesAForgedBotComment(t *testing.T) {
 
 func TestPublishSignsTheMarkerAndIgnoresUnsignedOnesWithAKey(t *testing.T) {
 	gh, r := newFakeGitHub(t), newRunner(t)
-	unsigned := gh.seed(botLogin, string(commentBody(1, "written without the key")))
+	unsigned := gh.Seed(2, botLogin, string(commentBody(1, "written without the key")))
 	in := r.input(report(2, nil))
 	in.Options.Artifact = false
 	in.StateKey = "repository-secret"
 	publish(t, r.publisher(gh, nil), in)
 
-	cs := gh.snapshot()
+	cs := gh.Comments()
 	if len(cs) != 2 || cs[0].ID != unsigned || cs[0].Body != string(commentBody(1, "written without the key")) {
 		t.Fatalf("comments = %+v, want the unsigned one untouched and a new one", cs)
 	}
@@ -69,7 +70,7 @@ func TestPublishSignsTheMarkerAndIgnoresUnsignedOnesWithAKey(t *testing.T) {
 func TestPublishAfterEveryReviewerFailedKeepsTheLastReview(t *testing.T) {
 	gh, r := newFakeGitHub(t), newRunner(t)
 	before := string(commentBody(3, "- [ ] `C1` Findings of round 3\n- [x] `S1` A declined one"))
-	id := gh.seed(botLogin, before)
+	id := gh.Seed(2, botLogin, before)
 
 	rep := report(4, nil, review.StatusFailed, review.StatusTimedOut)
 	rep.PR.HeadSHA = "abc1234ffffffffffffffffffffffffffffffff"
@@ -84,7 +85,7 @@ func TestPublishAfterEveryReviewerFailedKeepsTheLastReview(t *testing.T) {
 	in.ExplainError = strings.ToUpper
 	res := publish(t, r.publisher(gh, nil), in)
 
-	cs := gh.snapshot()
+	cs := gh.Comments()
 	if len(cs) != 1 || cs[0].ID != id {
 		t.Fatalf("comments = %+v, want comment %d kept", cs, id)
 	}
