@@ -106,8 +106,6 @@ var (
 	// ownNumbering is how a finding is named by a reviewer's own numbering
 	// or by position: "finding 2", "finding #3", "Finding no. 1".
 	ownNumbering = regexp.MustCompile(`(?i)\bfindings?\s*(#|no\.?\s*)?[0-9]`)
-	// verifyID is the ID a verification prompt opens with.
-	verifyID = regexp.MustCompile(`^Verify finding (\S+) of`)
 	// idMention is an ID-like word in prose.
 	idMention = regexp.MustCompile(`\b[CISP][0-9]+\b`)
 )
@@ -181,6 +179,7 @@ func TestTheDemoPublishesItsPreExistingFindingApart(t *testing.T) {
 		ids[f.ID] = true
 	}
 	verifications, syntheses := 0, 0
+	verified := map[string]string{} // ID → its verification prompt
 	for _, req := range reqs {
 		if len(req.Messages) == 0 {
 			t.Fatal("the lead sent a request without messages")
@@ -195,10 +194,14 @@ func TestTheDemoPublishesItsPreExistingFindingApart(t *testing.T) {
 				continue // a later turn of a verification already counted
 			}
 			verifications++
-			m := verifyID.FindStringSubmatch(prompt)
-			if m == nil || !consolidatedID.MatchString(m[1]) {
-				t.Errorf("verification prompt without a consolidated ID:\n%s", prompt)
+			ref, err := lead.ParseFindingRef(prompt)
+			if err != nil || !consolidatedID.MatchString(ref.ID) {
+				t.Errorf("verification prompt without a consolidated ID (%+v, %v):\n%s", ref, err, prompt)
 			}
+			if !strings.HasPrefix(prompt, "Verify finding "+ref.ID+" of") {
+				t.Errorf("the verification prompt's text does not open with %s:\n%s", ref.ID, prompt)
+			}
+			verified[ref.ID] = prompt
 		case offers(req.Tools, lead.ToolSynthesis):
 			syntheses++
 			for _, f := range append(slices.Clone(r.Findings), r.PreExisting...) {
@@ -217,6 +220,18 @@ func TestTheDemoPublishesItsPreExistingFindingApart(t *testing.T) {
 		t.Errorf("%d verifications and %d syntheses, want 7 and 1", verifications, syntheses)
 	}
 
+	// The script's verdicts are keyed by the IDs the lead gave; each names
+	// the finding of that ID by its title, for the script's reader.
+	sl, err := Lead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range sl.script.Verdicts {
+		if p, ok := verified[v.ID]; !ok || !strings.Contains(p, v.Title) {
+			t.Errorf("the script's verdict for %s is titled %q, but the lead verified no such finding as %s", v.ID, v.Title, v.ID)
+		}
+	}
+
 	// The scripted synthesis names only IDs the report has.
 	texts := []string{r.Summary, r.Verdict.Reason, r.Retro}
 	for _, s := range r.Reviewers {
@@ -228,5 +243,43 @@ func TestTheDemoPublishesItsPreExistingFindingApart(t *testing.T) {
 				t.Errorf("the scripted synthesis names %s, which the report does not have: %q", id, text)
 			}
 		}
+	}
+}
+
+// TestTheScriptedLeadReadsTheFindingRefNotTheProse (issue 14): the scripted
+// lead finds its verdict and the place to blame from the prompt's
+// finding-ref block alone, so rewording the prompt cannot break the demo.
+func TestTheScriptedLeadReadsTheFindingRefNotTheProse(t *testing.T) {
+	sl, err := Lead()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := review.Finding{ID: "S1", File: "handler.go", StartLine: 26, EndLine: 26, Severity: review.Suggestion,
+		Title: "Redirect targets are never validated", Reviewers: []string{"Bravo"}}
+	full := lead.VerifyPrompt(&review.PR{Repo: "example/shortlink", Number: 1}, 0, f)
+	start := strings.Index(full, `<untrusted-pr-content kind="finding-ref">`)
+	end := strings.Index(full[start:], "</untrusted-pr-content>\n") + start + len("</untrusted-pr-content>\n")
+	bare := "Some other wording entirely.\n" + full[start:end] // no title, no "Where:", no "Verify finding"
+	tools := []llm.Tool{{Name: "git_blame"}, {Name: lead.ToolVerify}}
+	first := llm.Message{Role: llm.User, Text: bare}
+
+	res, err := sl.Turn(context.Background(), llm.Request{Messages: []llm.Message{first}, Tools: tools})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Message.ToolCalls; len(c) != 1 || c[0].Name != "git_blame" || string(c[0].Arguments) != `{"end":26,"path":"handler.go","start":26}` {
+		t.Errorf("first turn %+v, want git_blame of handler.go:26", c)
+	}
+	res, err = sl.Turn(context.Background(), llm.Request{Messages: []llm.Message{first, res.Message}, Tools: tools})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v lead.VerifyParams
+	if c := res.Message.ToolCalls; len(c) != 1 || c[0].Name != lead.ToolVerify || json.Unmarshal(c[0].Arguments, &v) != nil || !v.Accept || !v.PreExisting {
+		t.Errorf("second turn %+v, want the script's pre-existing verdict for S1", c)
+	}
+
+	if _, err := sl.Turn(context.Background(), llm.Request{Messages: []llm.Message{{Role: llm.User, Text: "Verify finding S1: Redirect targets are never validated\n- Where: handler.go:26-26"}}, Tools: tools}); err == nil {
+		t.Error("a prompt without the finding-ref block was answered from its prose")
 	}
 }
