@@ -245,6 +245,7 @@ func (h *hw) page(css string) error {
 	h.limitations()
 	h.feedback()
 	h.rounds()
+	h.preExisting()
 	h.rejected()
 	h.skipped()
 	h.retro()
@@ -264,6 +265,9 @@ var tocEntries = [][2]string{
 func (h *hw) toc() {
 	h.w("<nav class=\"toc\" aria-label=\"Contents\"><ul>\n")
 	for _, e := range tocEntries {
+		if e[0] == "rejected-findings" && len(h.r().PreExisting) > 0 {
+			h.w("<li><a href=\"#pre-existing-issues-this-pr-touches\">Pre-existing issues</a></li>\n")
+		}
 		h.p("<li><a href=\"#%s\">%s</a></li>\n", e[0], e[1])
 	}
 	h.w("</ul></nav>\n")
@@ -539,6 +543,34 @@ func (h *hw) rounds() {
 	if len(d) > 0 {
 		h.w("</ul>\n")
 	}
+}
+
+// preExisting lists the findings the lead accepted as older than the pull
+// request, as report.md does: severity, the lead's evidence and the
+// excerpt; nothing when there are none.
+func (h *hw) preExisting() {
+	ps := h.r().PreExisting
+	if len(ps) == 0 {
+		return
+	}
+	h.section(h.id("pre-existing-issues-this-pr-touches"), "Pre-existing issues this PR touches")
+	h.w("<p>Real problems in code older than this pull request; they do not count toward the verdict.</p>\n<ul>\n")
+	for _, f := range ps {
+		s := h.codeInline(f.ID) + " <strong>" + h.inline(f.Title) + "</strong> " + h.where(f.File, f.StartLine, f.EndLine) + " (" + esc(string(f.Severity)) + ")"
+		if a := h.names(f.Reviewers); a != "" {
+			s += " " + a
+		}
+		for _, n := range f.Notes {
+			if strings.HasPrefix(n, "lead: ") {
+				s += "<br>Lead: " + h.inline(strings.TrimPrefix(n, "lead: "))
+			}
+		}
+		if strings.TrimSpace(f.Excerpt) != "" {
+			s += h.lineLinks(h.code(h.lexerFor(f.File), f.Excerpt, f.StartLine), f.File)
+		}
+		h.p("<li id=\"%s\">%s</li>\n", h.id("finding-"+f.ID), s)
+	}
+	h.w("</ul>\n")
 }
 
 func (h *hw) rejected() {

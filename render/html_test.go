@@ -177,3 +177,33 @@ func TestHTMLIsSelfContainedAndAnchored(t *testing.T) {
 		t.Error("report.html holds a state marker")
 	}
 }
+
+// TestHTMLHasThePreExistingSection: report.html lists the pre-existing
+// findings as report.md does, with severity, the lead's evidence and the
+// excerpt, and its contents link to the section.
+func TestHTMLHasThePreExistingSection(t *testing.T) {
+	r := fixture()
+	r.PreExisting = []review.Finding{{ID: "P1", Severity: review.Important, Title: "Set writes to a nil map", File: "cache.go", StartLine: 19, EndLine: 19,
+		Excerpt: "c.items[key] = value", Reviewers: []string{r.Reviewers[0].Name}, Notes: []string{"lead: blame shows cache.go:19 predates the PR"}}}
+	out, err := HTML(r, fixtureOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(out)
+	for _, want := range []string{`id="pre-existing-issues-this-pr-touches"`, `href="#pre-existing-issues-this-pr-touches"`, "<code>P1</code>", "Set writes to a nil map", "(important)",
+		"Lead: blame shows cache.go:19 predates the PR", "they do not count toward the verdict", "items"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if rest := page[strings.Index(page, `id="pre-existing-issues-this-pr-touches"`)+1:]; strings.Index(rest, "Set writes to a nil map") > strings.Index(rest, `id="rejected-findings"`) {
+		t.Error("the pre-existing finding is not in its own section before the rejected findings")
+	}
+	plain, err := HTML(fixture(), fixtureOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(plain), "pre-existing-issues-this-pr-touches") {
+		t.Error("a report without pre-existing findings has the section or its link")
+	}
+}

@@ -4,17 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"strings"
+	"slices"
 
+	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm"
 )
 
 // leadScript is what the scripted lead answers: a verdict per finding,
-// found by its title in the prompt, and the synthesis.
+// found by the consolidated ID the real lead gives it in the prompt's
+// finding-ref block (lead.FindingRef), and the synthesis.
 type leadScript struct {
 	Note     string `json:"note"`
 	Verdicts []struct {
+		// ID is the finding's consolidated ID as the lead verifies it.
+		ID string `json:"id"`
+		// Title is for the reader of the script; the demo's tests check
+		// that the finding with ID has it.
 		Title       string `json:"title"`
 		Accept      bool   `json:"accept"`
 		Severity    string `json:"severity"`
@@ -33,8 +38,10 @@ type leadScript struct {
 // ScriptedLead is the demo's lead model: answers we wrote, given through the
 // real lead's loop and tools. For each finding it first blames the cited
 // lines, as a lead would, then gives the scripted verdict; asked for the
-// synthesis, it gives the scripted one. It keeps no state between calls, so
-// the lead may verify findings in parallel.
+// synthesis, it gives the scripted one. It reads which finding it verifies
+// from the prompt's machine-readable finding-ref block, never from the
+// prompt's prose, and the synthesis needs nothing from the prompt. It keeps
+// no state between calls, so the lead may verify findings in parallel.
 type ScriptedLead struct {
 	script leadScript
 }
@@ -57,9 +64,6 @@ func (l *ScriptedLead) Identity() llm.Identity {
 	return llm.Identity{Provider: llm.ProviderReplay, Model: "scripted lead", Label: "scripted replay"}
 }
 
-// where finds the cited place in a verification prompt: "Where: f.go:3-9".
-var where = regexp.MustCompile(`Where: (\S+):(\d+)-(\d+)`)
-
 // Turn answers one turn of a verification or of the synthesis.
 func (l *ScriptedLead) Turn(ctx context.Context, req llm.Request) (*llm.Response, error) {
 	if err := ctx.Err(); err != nil {
@@ -68,39 +72,40 @@ func (l *ScriptedLead) Turn(ctx context.Context, req llm.Request) (*llm.Response
 	if len(req.Messages) == 0 {
 		return nil, fmt.Errorf("scripted lead: no messages")
 	}
-	prompt := req.Messages[0].Text
 	switch {
-	case offers(req.Tools, "write_synthesis"):
+	case offers(req.Tools, lead.ToolSynthesis):
 		s := l.script.Synthesis
+		names := make([]string, 0, len(s.Retros))
+		for name := range s.Retros {
+			names = append(names, name)
+		}
+		slices.Sort(names)
 		var retros []map[string]string
-		for _, name := range reviewerNames(prompt) {
+		for _, name := range names {
 			retros = append(retros, map[string]string{"reviewer": name, "text": s.Retros[name]})
 		}
-		return call("synthesis", "write_synthesis", map[string]any{
+		return call("synthesis", lead.ToolSynthesis, map[string]any{
 			"summary": s.Summary, "decision": s.Decision, "reason": s.Reason, "retros": retros, "retro": s.Retro,
 		})
-	case offers(req.Tools, "verify_finding"):
+	case offers(req.Tools, lead.ToolVerify):
+		ref, err := lead.ParseFindingRef(req.Messages[0].Text)
+		if err != nil {
+			return nil, fmt.Errorf("scripted lead: %w", err)
+		}
 		for _, v := range l.script.Verdicts {
-			if !strings.Contains(prompt, v.Title) {
+			if v.ID != ref.ID {
 				continue
 			}
 			if len(req.Messages) == 1 {
-				m := where.FindStringSubmatch(prompt)
-				if m == nil {
-					return nil, fmt.Errorf("scripted lead: no cited place in the prompt for %q", v.Title)
-				}
-				var start, end int
-				fmt.Sscan(m[2], &start)
-				fmt.Sscan(m[3], &end)
-				return call("blame", "git_blame", map[string]any{"path": m[1], "start": start, "end": end})
+				return call("blame", "git_blame", map[string]any{"path": ref.File, "start": ref.StartLine, "end": ref.EndLine})
 			}
-			return call("verdict", "verify_finding", map[string]any{
+			return call("verdict", lead.ToolVerify, map[string]any{
 				"accept": v.Accept, "severity": v.Severity, "pre_existing": v.PreExisting, "reason": v.Reason,
 			})
 		}
-		return nil, fmt.Errorf("scripted lead: the script has no verdict for this finding")
+		return nil, fmt.Errorf("scripted lead: the script has no verdict for finding %s", ref.ID)
 	}
-	return nil, fmt.Errorf("scripted lead: neither verify_finding nor write_synthesis was offered")
+	return nil, fmt.Errorf("scripted lead: neither %s nor %s was offered", lead.ToolVerify, lead.ToolSynthesis)
 }
 
 func offers(tools []llm.Tool, name string) bool {
@@ -110,17 +115,6 @@ func offers(tools []llm.Tool, name string) bool {
 		}
 	}
 	return false
-}
-
-// reviewerNames are the "### Name" headings of the synthesis prompt.
-func reviewerNames(prompt string) []string {
-	var names []string
-	for _, line := range strings.Split(prompt, "\n") {
-		if name, ok := strings.CutPrefix(line, "### "); ok {
-			names = append(names, strings.TrimSpace(name))
-		}
-	}
-	return names
 }
 
 // call is a response that calls one tool.
