@@ -230,8 +230,9 @@ func addressedCandidates(p *PR, findings []Finding) []Earlier {
 		return nil
 	}
 	matched := map[string]bool{}
+	rechecked := earlierByFingerprint(p.Earlier)
 	for _, f := range findings {
-		if fp := previousMatch(f, p.Previous, matched); fp != "" {
+		if fp := previousMatch(f, p.Previous, matched, rechecked); fp != "" {
 			matched[fp] = true
 		}
 	}
@@ -308,4 +309,13 @@ func markPreExistingInPR(findings []Finding, d *Delta) {
 			f.PreExistingInPR = true
 		}
 	}
+}
+
+// earlierByFingerprint indexes re-checked earlier findings.
+func earlierByFingerprint(es []Earlier) map[string]Earlier {
+	m := make(map[string]Earlier, len(es))
+	for _, e := range es {
+		m[e.Fingerprint] = e
+	}
+	return m
 }

@@ -159,3 +159,21 @@ func TestALeadThatWouldPassTheCostCapIsSkipped(t *testing.T) {
 		}
 	}
 }
+
+func TestANewFindingAboutTheFixIsNotTheFindingItFixed(t *testing.T) {
+	// Alike in title to the fixed race, but about the new code.
+	onFix := SubmittedFinding{Severity: Suggestion, Title: "Get reads the map holding the lock without a test", File: "cache.go",
+		StartLine: 11, EndLine: 13, Quote: "defer c.mu.Unlock()", Explanation: "No test runs Get and Set together."}
+	if Similarity(onFix.Title, getRace.Title) <= similarClaim {
+		t.Fatalf("the test's premise fails: the titles are not similar enough to be matched (%.2f)", Similarity(onFix.Title, getRace.Title))
+	}
+	r, _ := roundTwo(t, nil, run("Alpha", onFix))
+	if len(r.Addressed) != 1 || r.Addressed[0].ID != "I1" {
+		t.Errorf("addressed = %+v, want I1, the race the push fixed", r.Addressed)
+	}
+	for _, f := range r.Findings {
+		if f.Title == onFix.Title && (f.Status != FindingNew || f.ID == "I1") {
+			t.Errorf("the finding about the fix is %s %s, want a new finding of its own", f.ID, f.Status)
+		}
+	}
+}

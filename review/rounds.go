@@ -27,6 +27,7 @@ import (
 // whose code changed is addressed, unless the lead, asked in settled,
 // found that it still holds.
 func applyRounds(r *Report, findings []Finding, prev *State, runs []Run, settled map[string]Judgement) {
+	rechecked := earlierByFingerprint(r.PR.Earlier)
 	matched := map[string]bool{}
 	declined := map[string]bool{}
 	if prev != nil {
@@ -56,7 +57,7 @@ func applyRounds(r *Report, findings []Finding, prev *State, runs []Run, settled
 	for i := range findings {
 		f := &findings[i]
 		f.Status, f.FirstRound = FindingNew, r.Round
-		old := previousMatch(*f, prev, matched)
+		old := previousMatch(*f, prev, matched, rechecked)
 		if old == "" {
 			continue
 		}
@@ -102,10 +103,6 @@ func applyRounds(r *Report, findings []Finding, prev *State, runs []Run, settled
 	for _, run := range runs {
 		status[run.Name] = run.Status
 	}
-	earlier := map[string]Earlier{}
-	for _, e := range r.PR.Earlier {
-		earlier[e.Fingerprint] = e
-	}
 	var gone []string
 	addressedBy := map[string]string{}
 	kept := false
@@ -114,7 +111,7 @@ func applyRounds(r *Report, findings []Finding, prev *State, runs []Run, settled
 			continue
 		}
 		finders, failed := unchecked(prev, fp, runs, status)
-		if e, ok := earlier[fp]; ok {
+		if e, ok := rechecked[fp]; ok {
 			j, asked := settled[fp]
 			switch {
 			case e.Unchanged:
@@ -233,7 +230,13 @@ func severityOfID(id string) Severity {
 	return Suggestion
 }
 
-func previousMatch(f Finding, prev *State, matched map[string]bool) string {
+// previousMatch is the earlier finding f is: the same fingerprint, or a
+// similar title in the same file (lines move between rounds). An earlier
+// finding re-checked at this head (rechecked) is matched by title only
+// where it is now: near its code when that is unchanged, never when its
+// code changed or is gone, so a new finding about the fix is not taken
+// for the finding it fixed.
+func previousMatch(f Finding, prev *State, matched map[string]bool, rechecked map[string]Earlier) string {
 	if prev == nil {
 		return ""
 	}
@@ -248,11 +251,21 @@ func previousMatch(f Finding, prev *State, matched map[string]bool) string {
 		if matched[fp] || prev.Files[fp] != f.File {
 			continue
 		}
+		if e, ok := rechecked[fp]; ok && (!e.Unchanged || !near(e, f)) {
+			continue
+		}
 		if s := Similarity(prev.Titles[fp], f.Title); s > bestScore {
 			best, bestScore = fp, s
 		}
 	}
 	return best
+}
+
+// near reports whether f's lines are within a few lines of where e's code
+// is now.
+func near(e Earlier, f Finding) bool {
+	const slack = 3
+	return f.StartLine <= e.EndLine+slack && e.StartLine <= f.EndLine+slack
 }
 
 func bumpNext(next map[string]int, id string) {
