@@ -37,7 +37,7 @@ func roundTwoSessions(t *testing.T) string {
 			"severity": "suggestion", "tags": []string{"gap", "tests"}, "title": "No test stores a link without an expiry",
 			"file": "store.go", "start_line": 50, "end_line": 50, "quote": fixedLine,
 			"explanation": "The fix treats a zero Expires as never expiring, but no test stores a link without one, so the regression could come back unseen.",
-			"fix": "Add a test that Puts a link with a zero Expires and Gets it back.", "patch": nil,
+			"fix":         "Add a test that Puts a link with a zero Expires and Gets it back.", "patch": nil,
 		}}},
 		{"charlie", []any{}},
 	} {
