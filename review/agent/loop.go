@@ -44,8 +44,10 @@ type LoopConfig struct {
 	Timeout time.Duration
 	// MaxCostUSD bounds the run's estimated cost in US dollars, priced by
 	// Price; 0, a nil Price or a model Price does not know leaves it
-	// unbounded. When the next turn would likely cross it (the cost so far
-	// plus the last turn's), that turn forces Final, as MaxTokens does.
+	// unbounded. When a free turn and the Final turn after it would likely
+	// cross it (the cost so far plus twice the last turn's), this turn
+	// forces Final, so the run ends within the cap when its turns cost
+	// about the same.
 	MaxCostUSD float64
 	Price      func(review.Tokens) (usd float64, known bool)
 	// MaxOutputTokens bounds each reply; 0 lets the adapter choose.
@@ -230,7 +232,7 @@ func Loop(ctx context.Context, cfg LoopConfig) LoopResult {
 			reason = fmt.Sprintf("last turn of %d", maxTurns)
 		case cfg.MaxTokens > 0 && res.Tokens.Total()+lastTurn >= cfg.MaxTokens:
 			reason = fmt.Sprintf("token budget nearly spent: %d of %d", res.Tokens.Total(), cfg.MaxTokens)
-		case cfg.costCapped(res.Tokens, lastUsage):
+		case cfg.costCapped(res.Tokens, lastUsage.Add(lastUsage)):
 			spent, _ := cfg.Price(res.Tokens)
 			reason = fmt.Sprintf("cost cap nearly reached: $%.4f of $%.4f", spent, cfg.MaxCostUSD)
 		}

@@ -178,8 +178,10 @@ func TestReviewRecordsASalvagedRun(t *testing.T) {
 func TestLoopCostCapForcesTheFinalTool(t *testing.T) {
 	t.Parallel()
 	// Each scripted turn reports 100 input and 20 output tokens; at $10 and
-	// $50 per million that is $0.002 a turn, so a $0.005 cap lets two turns
-	// run and forces submit_review on the third.
+	// $50 per million that is $0.002 a turn. Under a $0.005 cap a second
+	// free turn and the submit after it ($0.006) would cross the cap, so
+	// submit_review is forced on the second turn and the run ends at
+	// $0.004, within the cap.
 	price := func(tk review.Tokens) (float64, bool) {
 		return llm.Cost("priced-model", tk, map[string]llm.Price{"priced-model": {Input: 10, Output: 50}})
 	}
@@ -198,14 +200,17 @@ func TestLoopCostCapForcesTheFinalTool(t *testing.T) {
 		}
 	}
 	res := Loop(t.Context(), cfg)
-	if res.Status != review.StatusOK || res.Turns != 3 {
+	if res.Status != review.StatusOK || res.Turns != 2 {
 		t.Fatalf("status %s, err %v, turns %d", res.Status, res.Err, res.Turns)
 	}
-	if obey.reqs[1].ToolChoice.Mode != llm.ChoiceAuto || obey.reqs[2].ToolChoice.Mode != llm.ChoiceTool {
-		t.Errorf("tool choices: %+v, %+v", obey.reqs[1].ToolChoice, obey.reqs[2].ToolChoice)
+	if obey.reqs[0].ToolChoice.Mode != llm.ChoiceAuto || obey.reqs[1].ToolChoice.Mode != llm.ChoiceTool {
+		t.Errorf("tool choices: %+v, %+v", obey.reqs[0].ToolChoice, obey.reqs[1].ToolChoice)
 	}
-	if len(forced) != 1 || !strings.Contains(forced[0], "cost cap nearly reached: $0.0040 of $0.0050") {
+	if len(forced) != 1 || !strings.Contains(forced[0], "cost cap nearly reached: $0.0020 of $0.0050") {
 		t.Errorf("force events = %q", forced)
+	}
+	if spent, _ := price(res.Tokens); spent > cfg.MaxCostUSD {
+		t.Errorf("the run spent $%.4f, over its $%.4f cap", spent, cfg.MaxCostUSD)
 	}
 
 	// A model that ignores the forcing stops once the cap is spent.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -237,5 +238,70 @@ func TestRewrittenHistoryIsReviewedWholeAndSaysWhy(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(a.env["INPUT_OUT-DIR"], "report.md"))
 	if !strings.Contains(string(md), "This round reviewed the whole pull request: history was rewritten") {
 		t.Errorf("report.md does not say why the whole PR was reviewed")
+	}
+}
+
+// costedReview runs the demo PR once with one Anthropic reviewer on a fake
+// that reports usage (claude-opus-5-5, priced by the built-in table: about
+// $0.013 a turn) under max-cost-usd, and returns the fake and the report.
+func costedReview(t *testing.T, capUSD, lead string) (*e2eProvider, review.Report, string) {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/e2e/submission.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sub bytes.Buffer
+	if err := json.Compact(&sub, raw); err != nil {
+		t.Fatal(err)
+	}
+	claude := newE2EProvider(t, "anthropic", e2eAnthropic{"claude-opus-5-5", json.RawMessage(sub.Bytes())}, nil)
+	a := newActionEnv(t, "pull_request", "pull_request.opened.json", map[string]string{
+		"INPUT_REVIEWERS":          "anthropic:claude-opus-5-5",
+		"INPUT_ANTHROPIC-API-KEY":  "sk-ant-cost-0123456789abcdef",
+		"INPUT_ANTHROPIC-BASE-URL": claude.srv.URL,
+		"INPUT_MAX-COST-USD":       capUSD,
+		"INPUT_LEAD":               lead,
+	})
+	a.mustRun(t, "review under a cost cap")
+	md, _ := os.ReadFile(filepath.Join(a.env["INPUT_OUT-DIR"], "report.md"))
+	return claude, readReport(t, a.env["INPUT_OUT-DIR"]), string(md)
+}
+
+func TestMaxCostUSDStopsTheRunWithinItsCap(t *testing.T) {
+	claude, r, md := costedReview(t, "0.035", "none")
+	log := claude.log()
+	if len(log) != 2 {
+		t.Fatalf("%d requests, want 2 (a turn, then the forced submit)", len(log))
+	}
+	var second struct {
+		ToolChoice struct{ Type, Name string } `json:"tool_choice"`
+	}
+	if err := json.Unmarshal(log[1].body, &second); err != nil || second.ToolChoice.Type != "tool" || second.ToolChoice.Name != agent.ToolSubmit {
+		t.Errorf("the second request's tool_choice = %+v (%v), want submit_review forced by the cap", second.ToolChoice, err)
+	}
+	if r.Budget == nil || r.Budget.CapUSD != 0.035 {
+		t.Fatalf("budget = %+v, want the $0.035 cap", r.Budget)
+	}
+	if spent := r.CostUSD(); spent <= 0 || spent > r.Budget.CapUSD {
+		t.Errorf("the run spent $%.4f, want more than nothing and within the $%.3f cap", spent, r.Budget.CapUSD)
+	}
+	if !strings.Contains(md, "**Cost cap:** $0.03 spent of the $0.04 cap (max-cost-usd).") {
+		t.Errorf("report.md's retro does not show the spend against the cap:\n%s", md[strings.Index(md, "**Total:**"):])
+	}
+}
+
+func TestMaxCostUSDSkipsALeadItCannotCover(t *testing.T) {
+	claude, r, md := costedReview(t, "0.05", "anthropic:claude-opus-5-5")
+	if n := len(claude.log()); n != 2 {
+		t.Errorf("%d requests reached Anthropic, want the reviewer's 2 and none from the lead", n)
+	}
+	if r.Budget == nil || r.Budget.LeadSkipped == "" || r.Verdict.DecidedBy != review.DecidedByRules || r.Lead != nil {
+		t.Fatalf("budget %+v, verdict %+v, lead %+v: want the lead skipped and the rules deciding", r.Budget, r.Verdict, r.Lead)
+	}
+	if !strings.Contains(md, "the lead was skipped") || !strings.Contains(r.Verdict.Reason, "max-cost-usd") {
+		t.Errorf("the report does not say the lead was skipped for the cap")
+	}
+	if spent := r.CostUSD(); spent > r.Budget.CapUSD {
+		t.Errorf("the run spent $%.4f, over its $%.2f cap", spent, r.Budget.CapUSD)
 	}
 }
