@@ -508,7 +508,7 @@ func (h *hw) short(f review.Finding) string {
 func (h *hw) rounds() {
 	r := h.r()
 	h.section(h.id("earlier-rounds"), "Earlier rounds")
-	c, a, d := carried(r), r.Addressed, declined(r)
+	c, a, d := withStatus(r, review.FindingCarried), r.Addressed, withStatus(r, review.FindingDeclined)
 	if r.Round <= 1 && len(c)+len(a)+len(d) == 0 {
 		h.w("<p>None: this is the first round.</p>\n")
 		return

@@ -28,7 +28,7 @@ func (h *hw) planAnchors() {
 			h.plan(f)
 		}
 	}
-	for _, f := range declined(r) {
+	for _, f := range withStatus(r, review.FindingDeclined) {
 		h.plan(f)
 	}
 	h.reviewerKeys = map[string]string{}

@@ -449,7 +449,7 @@ func (m *md) shortFinding(f review.Finding) string {
 func (m *md) rounds(depth string) {
 	m.line(depth + " Earlier rounds")
 	m.blank()
-	c, a, d := carried(m.r), m.r.Addressed, declined(m.r)
+	c, a, d := withStatus(m.r, review.FindingCarried), m.r.Addressed, withStatus(m.r, review.FindingDeclined)
 	if m.r.Round <= 1 && len(c)+len(a)+len(d) == 0 {
 		m.line("None: this is the first round.")
 		m.blank()
@@ -461,7 +461,7 @@ func (m *md) rounds(depth string) {
 	}
 	m.line(depth + "# New")
 	m.blank()
-	n := newFindings(m.r)
+	n := withStatus(m.r, review.FindingNew)
 	ns, more := capped(m, n)
 	for _, f := range ns {
 		s := "- " + m.shortFinding(f) + fmt.Sprintf(", first seen in round %d", f.FirstRound)

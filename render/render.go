@@ -231,56 +231,10 @@ func open(r *review.Report, s review.Severity) []review.Finding {
 	return out
 }
 
-func declined(r *review.Report) []review.Finding {
-	var out []review.Finding
-	for _, f := range r.Findings {
-		if f.Status == review.FindingDeclined {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func newFindings(r *review.Report) []review.Finding {
-	var out []review.Finding
-	for _, f := range r.Findings {
-		if f.Status == review.FindingNew {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func carried(r *review.Report) []review.Finding {
-	var out []review.Finding
-	for _, f := range r.Findings {
-		if f.Status == review.FindingCarried {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// riskRank orders untested scenarios: high before medium before low.
-func riskRank(risk string) int {
-	r := strings.ToLower(strings.TrimSpace(risk))
-	switch {
-	case strings.HasPrefix(r, "critical"):
-		return 0
-	case strings.HasPrefix(r, "high"):
-		return 1
-	case strings.HasPrefix(r, "medium"), strings.HasPrefix(r, "moderate"):
-		return 3
-	case strings.HasPrefix(r, "low"):
-		return 4
-	}
-	return 2
-}
-
 // rankedUntested is the untested scenarios ranked by risk, stable.
 func rankedUntested(t review.Testing) []review.Untested {
 	u := append([]review.Untested(nil), t.Untested...)
-	sort.SliceStable(u, func(i, j int) bool { return riskRank(u[i].Risk) < riskRank(u[j].Risk) })
+	sort.SliceStable(u, func(i, j int) bool { return review.RiskRank(u[i].Risk) < review.RiskRank(u[j].Risk) })
 	return u
 }
 
@@ -296,4 +250,15 @@ func toolBreakdown(calls map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s %d", n, calls[n]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// withStatus is the report's findings with one status, in report order.
+func withStatus(r *review.Report, status string) []review.Finding {
+	var out []review.Finding
+	for _, f := range r.Findings {
+		if f.Status == status {
+			out = append(out, f)
+		}
+	}
+	return out
 }

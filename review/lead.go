@@ -107,7 +107,7 @@ func applySynthesis(ctx context.Context, lead Lead, r *Report) {
 		r.Summary = strings.TrimSpace(s.Summary)
 	}
 	rules := r.Verdict
-	if validDecision(s.Decision) && !(rules.Decision == Rework && s.Decision != Rework) {
+	if s.Decision.Valid() && !(rules.Decision == Rework && s.Decision != Rework) {
 		r.Verdict = Verdict{Decision: s.Decision, Reason: strings.TrimSpace(s.Reason), DecidedBy: DecidedByLead}
 		if r.Verdict.Reason == "" {
 			r.Verdict.Reason = rules.Reason
@@ -119,14 +119,6 @@ func applySynthesis(ctx context.Context, lead Lead, r *Report) {
 		}
 	}
 	r.Retro = strings.TrimSpace(s.Retro)
-}
-
-func validDecision(d Decision) bool {
-	switch d {
-	case Merge, MergeWithOptionalFixes, MergeWithFixes, Rework:
-		return true
-	}
-	return false
 }
 
 // place is a finding's file and lines: "a.go:3" or "a.go:3-9".

@@ -58,6 +58,15 @@ const (
 	Rework                 Decision = "rework"
 )
 
+// Valid reports whether d is one of the four decisions.
+func (d Decision) Valid() bool {
+	switch d {
+	case Merge, MergeWithOptionalFixes, MergeWithFixes, Rework:
+		return true
+	}
+	return false
+}
+
 // Label is the decision as a person reads it ("Merge with fixes").
 func (d Decision) Label() string {
 	switch d {

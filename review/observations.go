@@ -50,7 +50,7 @@ func mergeObservations(r *Report, runs []Run) {
 		}
 	}
 	sort.SliceStable(r.Testing.Untested, func(i, j int) bool {
-		return riskRank(r.Testing.Untested[i].Risk) < riskRank(r.Testing.Untested[j].Risk)
+		return RiskRank(r.Testing.Untested[i].Risk) < RiskRank(r.Testing.Untested[j].Risk)
 	})
 	r.Testing.Assessment = thorough(testing)
 	r.Documentation = thorough(docs)
@@ -98,7 +98,7 @@ func addUntested(list []Untested, u Untested) []Untested {
 	}
 	for i := range list {
 		if Similarity(list[i].Scenario, u.Scenario) >= similarObservation || overlap(list[i].Scenario, u.Scenario) >= sameScenario {
-			if riskRank(u.Risk) < riskRank(list[i].Risk) {
+			if RiskRank(u.Risk) < RiskRank(list[i].Risk) {
 				list[i].Risk = u.Risk
 			}
 			return list
@@ -107,18 +107,22 @@ func addUntested(list []Untested, u Untested) []Untested {
 	return append(list, u)
 }
 
-func riskRank(risk string) int {
-	switch strings.ToLower(strings.TrimSpace(risk)) {
-	case "critical":
+// RiskRank orders untested scenarios by their risk: critical, high, an
+// unstated or unknown risk, medium (or moderate), then low. Lower ranks
+// come first; it is the one ordering the report and its renderings use.
+func RiskRank(risk string) int {
+	r := strings.ToLower(strings.TrimSpace(risk))
+	switch {
+	case strings.HasPrefix(r, "critical"):
 		return 0
-	case "high":
+	case strings.HasPrefix(r, "high"):
 		return 1
-	case "medium":
-		return 2
-	case "low":
+	case strings.HasPrefix(r, "medium"), strings.HasPrefix(r, "moderate"):
 		return 3
+	case strings.HasPrefix(r, "low"):
+		return 4
 	}
-	return 4
+	return 2
 }
 
 // thorough picks the longest text and names who wrote it, and who agreed

@@ -177,3 +177,15 @@ func TestANewFindingAboutTheFixIsNotTheFindingItFixed(t *testing.T) {
 		}
 	}
 }
+
+func TestRiskRankIsOneOrder(t *testing.T) {
+	order := []string{"Critical", "high (data loss)", "", "medium", "Moderate", "low"}
+	for i := 1; i < len(order); i++ {
+		if RiskRank(order[i-1]) > RiskRank(order[i]) {
+			t.Errorf("RiskRank(%q) = %d ranks after RiskRank(%q) = %d", order[i-1], RiskRank(order[i-1]), order[i], RiskRank(order[i]))
+		}
+	}
+	if !Rework.Valid() || Decision("ship-it").Valid() {
+		t.Error("Decision.Valid accepts a made-up decision or refuses rework")
+	}
+}

@@ -79,9 +79,7 @@ func toSynthesis(r *review.Report, p SynthesisParams) (*review.Synthesis, error)
 		probs = append(probs, "summary: write the executive summary (what the PR does, its quality, the issues by ID)")
 	}
 	d := review.Decision(p.Decision)
-	switch d {
-	case review.Merge, review.MergeWithOptionalFixes, review.MergeWithFixes, review.Rework:
-	default:
+	if !d.Valid() {
 		probs = append(probs, fmt.Sprintf("decision: %q is not one of merge, merge-with-optional-fixes, merge-with-fixes, rework", p.Decision))
 	}
 	if crit := criticalIDs(r); len(crit) > 0 && d != review.Rework && d != "" {

@@ -18,12 +18,6 @@ import (
 	"github.com/deepreview/deep-review/review/llm/openai"
 )
 
-// APIs an openai-kind provider can speak.
-const (
-	APIResponses = "responses"
-	APIChat      = "chat"
-)
-
 // Options are what a model needs beyond its spec. Zero values choose the
 // adapter's defaults.
 type Options struct {
@@ -88,9 +82,9 @@ func New(spec llm.Spec, opts Options) (llm.Model, error) {
 	}
 	api := opts.API
 	if api == "" {
-		api = APIResponses
+		api = config.APIResponses
 		if spec.Provider == llm.ProviderOpenAICompatible {
-			api = APIChat
+			api = config.APIChat
 		}
 	}
 	cfg := openai.Config{
@@ -98,12 +92,12 @@ func New(spec llm.Spec, opts Options) (llm.Model, error) {
 		MaxRetries: opts.MaxRetries, MaxOutputTokens: opts.MaxOutputTokens, RequestTimeout: opts.RequestTimeout,
 	}
 	switch api {
-	case APIResponses:
+	case config.APIResponses:
 		if cfg.APIKey == "" {
 			return nil, fmt.Errorf("%s: no API key for the Responses API; set %s", name, src.KeyHint())
 		}
 		return model(openai.NewResponses(cfg))
-	case APIChat:
+	case config.APIChat:
 		return model(openai.NewChat(cfg))
 	default:
 		return nil, fmt.Errorf("%s: unknown API %q; use responses or chat", name, opts.API)
