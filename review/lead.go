@@ -121,10 +121,3 @@ func applySynthesis(ctx context.Context, lead Lead, r *Report) {
 	r.Retro = strings.TrimSpace(s.Retro)
 }
 
-// place is a finding's file and lines: "a.go:3" or "a.go:3-9".
-func place(f Finding) string {
-	if f.EndLine > f.StartLine {
-		return fmt.Sprintf("%s:%d-%d", f.File, f.StartLine, f.EndLine)
-	}
-	return fmt.Sprintf("%s:%d", f.File, f.StartLine)
-}

@@ -213,7 +213,7 @@ func TestUserPromptLeavesLargeDiffsToTheTool(t *testing.T) {
 
 func TestSystemPrompt(t *testing.T) {
 	t.Parallel()
-	got := SystemPrompt(12, "")
+	got := SystemPromptFor(PromptOptions{MaxTurns: 12})
 	for _, want := range []string{"git_blame", "[PR]", "regression", "pre-existing", "critical:", "important:", "suggestion:", "after the tab that follows its line number", "indentation (tabs and spaces) kept", "git apply", "check_patch",
 		"even when the PR's new code now calls it or makes it reachable", "several lines when the comment spans them",
 		"`in-scope`", "`future`", "untested", "limitations", "unresolved_feedback", "<untrusted-pr-content>", "at most 12 turns"} {
@@ -224,7 +224,7 @@ func TestSystemPrompt(t *testing.T) {
 	if strings.Contains(got, "Repository guidelines") {
 		t.Error("an empty guidelines section is shown")
 	}
-	if g := SystemPrompt(12, "Wrap errors."); !strings.Contains(g, "# Repository guidelines") || !strings.Contains(g, "Wrap errors.") {
+	if g := SystemPromptFor(PromptOptions{MaxTurns: 12, Guidelines: "Wrap errors."}); !strings.Contains(g, "# Repository guidelines") || !strings.Contains(g, "Wrap errors.") {
 		t.Error("guidelines are missing")
 	}
 	if strings.Contains(got, "read_dependency") || strings.Contains(got, "# Your focus") {

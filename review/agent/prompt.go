@@ -22,13 +22,6 @@ var systemTemplate = template.Must(template.New("system").Parse(systemText))
 // rest is left to the diff tool.
 const DefaultDiffBytes = 60_000
 
-// SystemPrompt is the reviewer's system prompt for a run of maxTurns turns.
-// guidelines are the maintainers' trusted review instructions, included as
-// they are; empty leaves the section out.
-func SystemPrompt(maxTurns int, guidelines string) string {
-	return SystemPromptFor(PromptOptions{MaxTurns: maxTurns, Guidelines: guidelines})
-}
-
 // PromptOptions shape the reviewer's system prompt.
 type PromptOptions struct {
 	MaxTurns int

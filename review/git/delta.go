@@ -35,9 +35,6 @@ type Delta struct {
 // LineRange is an inclusive range of line numbers.
 type LineRange struct{ Start, End int }
 
-// Overlaps reports whether the range shares a line with start..end.
-func (r LineRange) Overlaps(start, end int) bool { return r.Start <= end && start <= r.End }
-
 // NoDeltaError is FindDelta's error when the reviewed head cannot be
 // matched to the new history; the caller reviews the whole PR, and Reason
 // says why in words for the report.
