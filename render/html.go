@@ -617,7 +617,7 @@ func (h *hw) retro() {
 		h.w("<details><summary>Raw detail</summary>\n<ul>\n")
 		h.w("<li>Model: " + h.codeInline(modelOf(s)) + "</li>\n")
 		h.p("<li>Turns: %d</li>\n", s.Turns)
-		if tb := toolBreakdown(s.ToolCalls); tb != "" {
+		if tb := review.ToolSummary(s.ToolCalls); tb != "" {
 			h.w("<li>Tool calls: " + h.plainInline(tb) + "</li>\n")
 		}
 		if len(s.FilesReviewed) > 0 {

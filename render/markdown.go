@@ -626,7 +626,7 @@ func (m *md) retroParagraphs(depth string) {
 			m.line("- Focus: " + m.inline(s.Focus))
 		}
 		m.line("- Turns: " + strconv.Itoa(s.Turns))
-		if tb := toolBreakdown(s.ToolCalls); tb != "" {
+		if tb := review.ToolSummary(s.ToolCalls); tb != "" {
 			m.line("- Tool calls: " + m.inline(tb))
 		}
 		if len(s.FilesReviewed) > 0 {

@@ -238,20 +238,6 @@ func rankedUntested(t review.Testing) []review.Untested {
 	return u
 }
 
-// toolBreakdown is "read_file 12, grep 4" in tool name order.
-func toolBreakdown(calls map[string]int) string {
-	names := make([]string, 0, len(calls))
-	for n := range calls {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	parts := make([]string, 0, len(names))
-	for _, n := range names {
-		parts = append(parts, fmt.Sprintf("%s %d", n, calls[n]))
-	}
-	return strings.Join(parts, ", ")
-}
-
 // withStatus is the report's findings with one status, in report order.
 func withStatus(r *review.Report, status string) []review.Finding {
 	var out []review.Finding

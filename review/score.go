@@ -86,7 +86,7 @@ func retroFacts(s ReviewerStats, r *Report) string {
 	default:
 		fmt.Fprintf(&b, "%s failed after %s and %s: %s", name, Duration(s.DurationMS), plural(s.Turns, "turn"), s.Error)
 	}
-	if calls := toolSummary(s.ToolCalls); calls != "" {
+	if calls := ToolSummary(s.ToolCalls); calls != "" {
 		fmt.Fprintf(&b, " (%s)", calls)
 	}
 	fmt.Fprintf(&b, ", reviewing %s.", plural(len(s.FilesReviewed), "file"))
@@ -124,7 +124,10 @@ func retroFacts(s ReviewerStats, r *Report) string {
 	return b.String()
 }
 
-func toolSummary(calls map[string]int) string {
+// ToolSummary is a reviewer's tool calls as the report and the lead show
+// them: "read_file 12, grep 4", most used first, ties by name; empty for
+// none. It is the one summary of tool calls.
+func ToolSummary(calls map[string]int) string {
 	names := make([]string, 0, len(calls))
 	for n := range calls {
 		names = append(names, n)

@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -438,21 +437,7 @@ func toolBreakdown(calls map[string]int) string {
 	if len(calls) == 0 {
 		return ""
 	}
-	names := make([]string, 0, len(calls))
-	for n := range calls {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if calls[names[i]] != calls[names[j]] {
-			return calls[names[i]] > calls[names[j]]
-		}
-		return names[i] < names[j]
-	})
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s %d", n, calls[n])
-	}
-	return " (" + strings.Join(parts, ", ") + ")"
+	return " (" + review.ToolSummary(calls) + ")"
 }
 
 func idList(ids []string) string {
