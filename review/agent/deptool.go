@@ -275,16 +275,7 @@ func (s depSource) list(glob *string) (string, error) {
 	if len(files) == 0 {
 		return fmt.Sprintf("No files of %s match.\n", s.name), nil
 	}
-	var b strings.Builder
-	for i, f := range files {
-		if i == maxListFiles {
-			fmt.Fprintf(&b, "[%d more files not shown; narrow the glob]\n", len(files)-maxListFiles)
-			break
-		}
-		b.WriteString(f)
-		b.WriteByte('\n')
-	}
-	return b.String(), nil
+	return fileList(files), nil
 }
 
 func (s depSource) matching(glob *string) ([]string, error) {

@@ -501,17 +501,23 @@ func (r *repo) listFilesTool() Tool {
 				}
 				return "The repository tracks no files.", nil
 			}
-			var b strings.Builder
-			for i, f := range files {
-				if i == maxListFiles {
-					fmt.Fprintf(&b, "[%d more files not shown; narrow the glob]\n", len(files)-maxListFiles)
-					break
-				}
-				b.WriteString(f)
-				b.WriteByte('\n')
-			}
-			return b.String(), nil
+			return fileList(files), nil
 		})
+}
+
+// fileList is list_files' answer: one path a line, at most maxListFiles,
+// with a note on how many more there are.
+func fileList(files []string) string {
+	var b strings.Builder
+	for i, f := range files {
+		if i == maxListFiles {
+			fmt.Fprintf(&b, "[%d more files not shown; narrow the glob]\n", len(files)-maxListFiles)
+			break
+		}
+		b.WriteString(f)
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // GitLogParams are git_log's arguments.
