@@ -1,13 +1,13 @@
 package publish
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/bluekeyes/go-gitdiff/gitdiff"
 
 	"github.com/deepreview/deep-review/review"
+	"github.com/deepreview/deep-review/review/git"
 )
 
 // LineRange is lines Start to End of a file, 1-based and inclusive.
@@ -22,16 +22,16 @@ type LineRange struct {
 // span two hunks.
 type Hunks map[string][]LineRange
 
-// ParseHunks reads the hunks of a unified diff (review.PR.Diff). Deleted
-// and binary files have none; a renamed file is under its new name.
-func ParseHunks(diff string) (Hunks, error) {
-	files, _, err := gitdiff.Parse(strings.NewReader(diff))
-	if err != nil {
-		return nil, fmt.Errorf("parse the pull request's diff: %w", err)
-	}
+// ParseHunks reads the hunks of a unified diff (review.PR.Diff) file by
+// file with review/git's diff parser, the one the gather and the diff tool
+// use. Deleted and binary files have none; a renamed file is under its new
+// name; a file whose part does not parse has none, and the others keep
+// theirs.
+func ParseHunks(diff string) Hunks {
 	h := Hunks{}
-	for _, f := range files {
-		if f.IsDelete || f.IsBinary || f.NewName == "" {
+	for _, part := range git.SplitDiff(diff) {
+		f := part.File
+		if f == nil || f.IsDelete || f.IsBinary || f.NewName == "" {
 			continue
 		}
 		for _, frag := range f.TextFragments {
@@ -45,7 +45,7 @@ func ParseHunks(diff string) (Hunks, error) {
 	for _, rs := range h {
 		sort.Slice(rs, func(i, j int) bool { return rs[i].Start < rs[j].Start })
 	}
-	return h, nil
+	return h
 }
 
 // Anchor narrows lines start to end of path to the part GitHub lets a

@@ -28,11 +28,7 @@ func readTestdata(t *testing.T, name string) string {
 
 func prHunks(t *testing.T) Hunks {
 	t.Helper()
-	h, err := ParseHunks(readTestdata(t, "pr.diff"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return ParseHunks(readTestdata(t, "pr.diff"))
 }
 
 func TestParseHunksKeepsTheRightSideOfEveryHunk(t *testing.T) {
@@ -159,4 +155,18 @@ func applyPatch(t *testing.T, file, patch string) string {
 		t.Fatal(err)
 	}
 	return out.String()
+}
+
+// TestParseHunksKeepsTheFilesThatParseWhenOneDoesNot pins that the hunks
+// come from review/git's one diff parser, file by file: a part go-gitdiff
+// refuses (here a hunk header that miscounts its lines) costs that file its
+// anchors, not every file its inline comments.
+func TestParseHunksKeepsTheFilesThatParseWhenOneDoesNot(t *testing.T) {
+	t.Parallel()
+	broken := "diff --git a/broken.go b/broken.go\n--- a/broken.go\n+++ b/broken.go\n@@ -1,3 +1,3 @@\n-a\n+b\n"
+	got := ParseHunks(broken + readTestdata(t, "pr.diff"))
+	want := Hunks{"calc.go": {{4, 11}, {18, 28}}}
+	if len(got) != 1 || !slices.Equal(got["calc.go"], want["calc.go"]) {
+		t.Fatalf("hunks = %v, want %v", got, want)
+	}
 }

@@ -111,11 +111,7 @@ func (r *run) planInline(ctx context.Context) {
 		r.warn(fmt.Sprintf("inline comments on #%d: the repository or the head commit is unknown, so none were posted", in.Number))
 		return
 	}
-	hunks, err := ParseHunks(rep.PR.Diff)
-	if err != nil {
-		r.warn(fmt.Sprintf("inline comments: %v; every finding is in the sticky comment", err))
-		return
-	}
+	hunks := ParseHunks(rep.PR.Diff)
 	threads, err := r.botThreads(ctx)
 	if err != nil {
 		r.warn(fmt.Sprintf("inline comments: %v; none were posted, so none is posted twice (every finding is in the sticky comment)", err))
