@@ -120,4 +120,3 @@ func applySynthesis(ctx context.Context, lead Lead, r *Report) {
 	}
 	r.Retro = strings.TrimSpace(s.Retro)
 }
-
