@@ -268,10 +268,9 @@ func SARIF(r *review.Report, o Options) ([]byte, error) {
 		results = append(results, res)
 	}
 
-	inv := sarifInvocation{ExecutionSuccessful: false}
+	inv := sarifInvocation{ExecutionSuccessful: r.Reviewed()}
 	for _, st := range r.Reviewers {
 		if st.Status == review.StatusOK {
-			inv.ExecutionSuccessful = true
 			continue
 		}
 		text := fmt.Sprintf("Reviewer %s %s", st.Name, st.Status)
