@@ -167,7 +167,11 @@ func Consolidate(ctx context.Context, in Input) *Report {
 			}
 			n := len(findings) + len(candidates)
 			if need := in.LeadCostUSD(n); spent+need > b.CapUSD {
-				r.Budget.LeadSkipped = fmt.Sprintf("$%.2f of the $%.2f cap was left, and verifying %d findings would take about $%.2f", max(0, b.CapUSD-spent), b.CapUSD, n, need)
+				what := fmt.Sprintf("%d findings", n)
+				if n == 1 {
+					what = "1 finding"
+				}
+				r.Budget.LeadSkipped = fmt.Sprintf("$%.2f of the $%.2f cap was left, and verifying %s would take about $%.2f", max(0, b.CapUSD-spent), b.CapUSD, what, need)
 				in.Lead = nil
 			}
 		}

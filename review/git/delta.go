@@ -117,7 +117,11 @@ func rebasedCounterpart(ctx context.Context, repo Repo, reviewed, base, head str
 		matched++
 	}
 	if matched < len(old) {
-		return "", noDelta("history was rewritten: %d of the %d reviewed commits have no matching patch at the new head", len(old)-matched, len(old))
+		verb := "have"
+		if len(old)-matched == 1 {
+			verb = "has"
+		}
+		return "", noDelta("history was rewritten: %d of the %d reviewed commits %s no matching patch at the new head", len(old)-matched, len(old), verb)
 	}
 	return cur[matched-1].commit, nil
 }
