@@ -113,11 +113,10 @@ func benchDemoPR(tb testing.TB) *review.PR {
 	if err := demo.BuildRepo(ctx, dir); err != nil {
 		tb.Fatal(err)
 	}
-	p, err := pr.Local(ctx, pr.LocalOptions{Dir: dir, Base: demo.BaseRef, Head: demo.HeadRef})
+	p, err := demo.Gather(ctx, dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	demo.Describe(p)
 	return p
 }
 

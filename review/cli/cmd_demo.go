@@ -13,7 +13,6 @@ import (
 	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm"
-	"github.com/deepreview/deep-review/review/pr"
 	"github.com/deepreview/deep-review/review/publish"
 )
 
@@ -38,11 +37,10 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := demo.BuildRepo(ctx, dir); err != nil {
 		return fmt.Errorf("demo: build the fixture repository: %w", err)
 	}
-	p, err := pr.Local(ctx, pr.LocalOptions{Dir: dir, Base: demo.BaseRef, Head: demo.HeadRef})
+	p, err := demo.Gather(ctx, dir)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	demo.Describe(p)
 	scripted, err := demo.Reviewers()
 	if err != nil {
 		return err

@@ -134,11 +134,10 @@ func runDeltaRounds(tb testing.TB) deltaRounds {
 
 func gatherDemo(tb testing.TB, dir string) *review.PR {
 	tb.Helper()
-	p, err := pr.Local(context.Background(), pr.LocalOptions{Dir: dir, Base: BaseRef, Head: HeadRef})
+	p, err := Gather(context.Background(), dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	Describe(p)
 	return p
 }
 

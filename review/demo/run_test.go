@@ -19,7 +19,6 @@ import (
 	"github.com/deepreview/deep-review/review/git"
 	"github.com/deepreview/deep-review/review/lead"
 	"github.com/deepreview/deep-review/review/llm"
-	"github.com/deepreview/deep-review/review/pr"
 	"github.com/deepreview/deep-review/review/publish"
 )
 
@@ -50,11 +49,10 @@ func runDemo(t *testing.T) (string, []llm.Request) {
 	if err := BuildRepo(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
-	p, err := pr.Local(ctx, pr.LocalOptions{Dir: dir, Base: BaseRef, Head: HeadRef})
+	p, err := Gather(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	Describe(p)
 	scripted, err := Reviewers()
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,14 @@
 package demo
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"strings"
 
 	"github.com/deepreview/deep-review/review"
 	"github.com/deepreview/deep-review/review/llm"
+	"github.com/deepreview/deep-review/review/pr"
 )
 
 // Reviewer is one scripted reviewer of the demo.
@@ -41,4 +43,16 @@ func Describe(pr *review.PR) {
 	pr.Title = "Add link expiry, bulk import and a janitor"
 	pr.Author = "dana-demo"
 	pr.Body = "Links can now expire. Also adds POST /import for bulk loading and a janitor that drops expired links."
+}
+
+// Gather reads the fixture repository in dir (built by BuildRepo) as the
+// demo's pull request: the local range from BaseRef to HeadRef, described
+// as a PR on GitHub would be.
+func Gather(ctx context.Context, dir string) (*review.PR, error) {
+	p, err := pr.Local(ctx, pr.LocalOptions{Dir: dir, Base: BaseRef, Head: HeadRef})
+	if err != nil {
+		return nil, err
+	}
+	Describe(p)
+	return p, nil
 }

@@ -439,15 +439,21 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, graphql bool) boo
 	return false
 }
 
-func (s *Server) renderComment(owner, repo string, c Comment) map[string]any {
-	m := maps.Clone(s.commentTmpl)
-	user := maps.Clone(s.commentTmpl["user"].(map[string]any))
-	user["login"] = c.Login
+// userOf is a fixture template's user as login: a Bot when the login ends
+// in [bot], as GitHub shows App accounts, else a User.
+func userOf(tmpl map[string]any, login string) map[string]any {
+	user := maps.Clone(tmpl["user"].(map[string]any))
+	user["login"] = login
 	user["type"] = "User"
-	if strings.HasSuffix(c.Login, "[bot]") {
+	if strings.HasSuffix(login, "[bot]") {
 		user["type"] = "Bot"
 	}
-	m["user"] = user
+	return user
+}
+
+func (s *Server) renderComment(owner, repo string, c Comment) map[string]any {
+	m := maps.Clone(s.commentTmpl)
+	m["user"] = userOf(s.commentTmpl, c.Login)
 	m["id"] = c.ID
 	m["body"] = c.Body
 	m["url"] = fmt.Sprintf("%s/api/v3/repos/%s/%s/issues/comments/%d", s.srv.URL, owner, repo, c.ID)

@@ -327,13 +327,7 @@ func (s *Server) servePull(w http.ResponseWriter, r *http.Request, owner, repo s
 func (s *Server) renderReviewComment(owner, repo string, number int, t *Thread, c ReviewComment) map[string]any {
 	p := s.pr(number)
 	m := maps.Clone(s.reviewCommentTmpl)
-	user := maps.Clone(s.reviewCommentTmpl["user"].(map[string]any))
-	user["login"] = c.Login
-	user["type"] = "User"
-	if strings.HasSuffix(c.Login, "[bot]") {
-		user["type"] = "Bot"
-	}
-	m["user"] = user
+	m["user"] = userOf(s.reviewCommentTmpl, c.Login)
 	m["id"] = c.ID
 	m["pull_request_review_id"] = c.ReviewID
 	m["body"] = c.Body

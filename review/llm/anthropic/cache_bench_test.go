@@ -17,7 +17,6 @@ import (
 	"github.com/deepreview/deep-review/review/demo"
 	"github.com/deepreview/deep-review/review/llm"
 	"github.com/deepreview/deep-review/review/llm/anthropic"
-	"github.com/deepreview/deep-review/review/pr"
 )
 
 // The token-efficiency measure: a whole review through agent.Review and
@@ -134,11 +133,10 @@ func demoPR(tb testing.TB) *review.PR {
 	if err := demo.BuildRepo(ctx, dir); err != nil {
 		tb.Fatal(err)
 	}
-	p, err := pr.Local(ctx, pr.LocalOptions{Dir: dir, Base: demo.BaseRef, Head: demo.HeadRef})
+	p, err := demo.Gather(ctx, dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	demo.Describe(p)
 	return p
 }
 
